@@ -1,0 +1,3 @@
+export { ConfigError, type ConfigIssue } from './config-error.js';
+export { loadConfig, type ConfigOf, type EnvSchema } from './load-config.js';
+export { env } from './env.js';

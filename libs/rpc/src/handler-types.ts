@@ -1,0 +1,61 @@
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import type { CallContext } from './call-context.js';
+
+type Init<O extends DescMessage> = MessageInitShape<O>;
+
+/** The handler type of one method, by its kind. */
+export type MethodHandler<M> = M extends { methodKind: 'unary'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? (request: MessageShape<I>, context: CallContext) => Promise<Init<O>> | Init<O>
+  : M extends { methodKind: 'server_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (request: MessageShape<I>, context: CallContext) => AsyncIterable<Init<O>>
+    : M extends { methodKind: 'client_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? (requests: AsyncIterable<MessageShape<I>>, context: CallContext) => Promise<Init<O>>
+      : M extends { methodKind: 'bidi_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? (requests: AsyncIterable<MessageShape<I>>, context: CallContext) => AsyncIterable<Init<O>>
+        : never;
+
+/** One handler per method of a service, keyed by the method's local name. */
+export type ServiceHandlers<S extends DescService> = {
+  [K in keyof S['method']]: MethodHandler<S['method'][K]>;
+};
+
+/** Options a client call accepts. */
+export interface CallOptions {
+  /** Time allowed for the call, in milliseconds from now. */
+  readonly timeoutMs?: number;
+  /** Absolute deadline (epoch ms); the earliest of this, `timeoutMs` and the parent's wins. */
+  readonly deadline?: number;
+  /** Cancels the call when aborted. */
+  readonly signal?: AbortSignal;
+  /** The incoming call this one serves: its deadline and cancellation propagate. */
+  readonly parent?: CallContext;
+  /** Request headers (ASCII; keys ending in `-bin` take Buffers). */
+  readonly headers?: Readonly<Record<string, string | Buffer>>;
+}
+
+/** The client method type of one method, by its kind. */
+export type ClientMethod<M> = M extends { methodKind: 'unary'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  ? (request: Init<I>, options?: CallOptions) => Promise<MessageShape<O>>
+  : M extends { methodKind: 'server_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? (request: Init<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+    : M extends { methodKind: 'client_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? (requests: AsyncIterable<Init<I>> | Iterable<Init<I>>, options?: CallOptions) => Promise<MessageShape<O>>
+      : M extends { methodKind: 'bidi_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+        ? (requests: AsyncIterable<Init<I>> | Iterable<Init<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+        : never;
+
+/** A typed promise client: one method per RPC, plus `close()`. */
+export type RpcClient<S extends DescService> = {
+  [K in keyof S['method']]: ClientMethod<S['method'][K]>;
+} & {
+  /** Closes the channel; calls in flight fail with CANCELLED/UNAVAILABLE. */
+  close(): void;
+  /** Resolves once the channel is connected, or rejects after `timeoutMs`. */
+  waitForReady(timeoutMs: number): Promise<void>;
+};
+
+/**
+ * A server-side interceptor: runs around every handler of a server, in registration order.
+ * Throw an RpcError to refuse the call (e.g. UNAUTHENTICATED).
+ */
+export type ServerInterceptor = (call: { method: DescMethod; context: CallContext }, next: () => Promise<void>) => Promise<void>;

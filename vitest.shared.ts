@@ -1,0 +1,23 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One vitest setup for every project: specs run against the TypeScript sources of the
+ * workspace libraries (the `@scoregate/source` export condition), never against stale builds.
+ */
+export function defineProjectConfig(projectDir: string) {
+  const conditions = ['@scoregate/source', ...defaultServerConditions];
+  return defineConfig({
+    root: projectDir,
+    resolve: { conditions },
+    ssr: { resolve: { conditions } },
+    test: {
+      include: ['src/**/*.spec.ts'],
+      environment: 'node',
+      pool: 'forks',
+      testTimeout: 60_000,
+      hookTimeout: 120_000,
+      reporters: ['default'],
+    },
+  });
+}
