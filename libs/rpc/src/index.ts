@@ -7,3 +7,4 @@ export { exitOnSignals, type ShutdownHandlerOptions } from './shutdown.js';
 export type { RpcLogger } from './logger.js';
 export type { TlsOptions } from './credentials.js';
 export { methodPath } from './service-definition.js';
+export { implement, serve, type ServeOptions, type ServiceImplementation } from './serve.js';

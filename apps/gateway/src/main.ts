@@ -1,0 +1,31 @@
+import { loadConfigOrExit } from '@scoregate/config';
+import { FeatureService, GRPCInferenceService, RegistryService, ScoreService } from '@scoregate/contracts';
+import { createRpcClient, implement, serve } from '@scoregate/rpc';
+import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
+import { gatewayConfig } from './config.js';
+import { createRouteResolver } from './route-resolver.js';
+import { createScoreHandlers } from './score-handlers.js';
+
+const config = loadConfigOrExit('gateway', gatewayConfig);
+const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
+const registry = createRpcClient(RegistryService, { address: config.REGISTRY_SERVICE_ADDRESS });
+const features = createRpcClient(FeatureService, { address: config.FEATURE_SERVICE_ADDRESS });
+const scoring = createRpcClient(GRPCInferenceService, { address: config.SCORING_SERVICE_ADDRESS });
+const handlers = createScoreHandlers({
+  routes: createRouteResolver({ registry, cacheMs: config.GATEWAY_ROUTE_CACHE_MS, logger }),
+  features,
+  scoring,
+  logger,
+  defaultBudgetMs: config.GATEWAY_DEFAULT_BUDGET_MS,
+});
+await serve({
+  name: 'gateway',
+  logger,
+  address: `${config.GATEWAY_HOST}:${config.GATEWAY_PORT}`,
+  maxReceiveMessageBytes: config.GATEWAY_MAX_REQUEST_BYTES,
+  services: [implement(ScoreService, handlers)],
+  onStopped: async () => {
+    for (const client of [registry, features, scoring]) client.close();
+    await shutdownTelemetry();
+  },
+});

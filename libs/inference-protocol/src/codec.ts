@@ -1,0 +1,135 @@
+import type { InferTensorContents } from '@scoregate/contracts';
+import { elementCount, type Datatype, type Tensor, type TensorData } from './tensor.js';
+
+/** Thrown when bytes or contents do not describe the tensor they claim to. */
+export class TensorCodecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TensorCodecError';
+  }
+}
+
+const fixedWidth: Partial<Record<Datatype, { bytes: number; array: (buffer: ArrayBuffer) => TensorData }>> = {
+  FP32: { bytes: 4, array: (b) => new Float32Array(b) },
+  FP64: { bytes: 8, array: (b) => new Float64Array(b) },
+  INT8: { bytes: 1, array: (b) => new Int8Array(b) },
+  UINT8: { bytes: 1, array: (b) => new Uint8Array(b) },
+  INT16: { bytes: 2, array: (b) => new Int16Array(b) },
+  INT32: { bytes: 4, array: (b) => new Int32Array(b) },
+  INT64: { bytes: 8, array: (b) => new BigInt64Array(b) },
+};
+
+export const DATATYPES: readonly Datatype[] = ['BOOL', 'UINT8', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64', 'BYTES'];
+
+export function isDatatype(value: string): value is Datatype {
+  return (DATATYPES as readonly string[]).includes(value);
+}
+
+/**
+ * Encodes a tensor as the protocol's raw bytes: little-endian, row-major; BYTES elements each
+ * prefixed by a 4-byte little-endian length; BOOL one byte each.
+ */
+export function encodeRaw(tensor: Tensor): Uint8Array {
+  const data = tensor.data;
+  if (tensor.datatype === 'BYTES') {
+    const parts = (data as string[]).map((s) => Buffer.from(s, 'utf8'));
+    const out = Buffer.alloc(parts.reduce((n, p) => n + 4 + p.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      out.writeUInt32LE(part.length, offset);
+      part.copy(out, offset + 4);
+      offset += 4 + part.length;
+    }
+    return out;
+  }
+  if (tensor.datatype === 'BOOL') return Uint8Array.from(data as boolean[], (b) => (b ? 1 : 0));
+  const view = data as Exclude<TensorData, boolean[] | string[]>;
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/** Decodes raw bytes into a tensor of the given type and shape; the byte count must match. */
+export function decodeRaw(datatype: Datatype, shape: readonly number[], bytes: Uint8Array, name = 'tensor'): Tensor {
+  const count = elementCount(shape);
+  if (datatype === 'BYTES') {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const values: string[] = [];
+    let offset = 0;
+    while (offset < buffer.length) {
+      if (offset + 4 > buffer.length) throw new TensorCodecError(`${name}: truncated BYTES element length`);
+      const length = buffer.readUInt32LE(offset);
+      if (offset + 4 + length > buffer.length) throw new TensorCodecError(`${name}: truncated BYTES element`);
+      values.push(buffer.toString('utf8', offset + 4, offset + 4 + length));
+      offset += 4 + length;
+    }
+    if (values.length !== count) throw new TensorCodecError(`${name}: shape [${shape.join(',')}] needs ${count} elements, raw data holds ${values.length}`);
+    return { datatype, shape, data: values };
+  }
+  if (datatype === 'BOOL') {
+    if (bytes.length !== count) throw new TensorCodecError(`${name}: shape [${shape.join(',')}] needs ${count} bytes of BOOL, got ${bytes.length}`);
+    return { datatype, shape, data: Array.from(bytes, (b) => b !== 0) };
+  }
+  const layout = fixedWidth[datatype];
+  if (!layout) throw new TensorCodecError(`${name}: unsupported datatype ${datatype}`);
+  if (bytes.length !== count * layout.bytes) {
+    throw new TensorCodecError(
+      `${name}: shape [${shape.join(',')}] of ${datatype} needs ${count * layout.bytes} bytes, got ${bytes.length}`,
+    );
+  }
+  // Copy into an aligned buffer: protobuf slices may start at any offset.
+  const aligned = new ArrayBuffer(bytes.length);
+  new Uint8Array(aligned).set(bytes);
+  return { datatype, shape, data: layout.array(aligned) };
+}
+
+/** Decodes the typed `contents` form of a tensor (used by clients that do not send raw bytes). */
+export function decodeContents(
+  datatype: Datatype,
+  shape: readonly number[],
+  contents: InferTensorContents,
+  name = 'tensor',
+): Tensor {
+  const count = elementCount(shape);
+  let data: TensorData;
+  switch (datatype) {
+    case 'FP32':
+      data = Float32Array.from(contents.fp32Contents);
+      break;
+    case 'FP64':
+      data = Float64Array.from(contents.fp64Contents);
+      break;
+    case 'INT8':
+      data = Int8Array.from(contents.intContents);
+      break;
+    case 'INT16':
+      data = Int16Array.from(contents.intContents);
+      break;
+    case 'INT32':
+      data = Int32Array.from(contents.intContents);
+      break;
+    case 'UINT8':
+      data = Uint8Array.from(contents.uintContents);
+      break;
+    case 'INT64':
+      data = BigInt64Array.from(contents.int64Contents);
+      break;
+    case 'BOOL':
+      data = [...contents.boolContents];
+      break;
+    case 'BYTES':
+      data = contents.bytesContents.map((b) => Buffer.from(b).toString('utf8'));
+      break;
+  }
+  if (data.length !== count) {
+    throw new TensorCodecError(`${name}: shape [${shape.join(',')}] needs ${count} elements, contents hold ${data.length}`);
+  }
+  return { datatype, shape, data };
+}
+
+/** Reads element `index` of a numeric tensor as a JavaScript number. */
+export function numberAt(tensor: Tensor, index: number): number {
+  const value = tensor.data[index];
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return value;
+  throw new TensorCodecError(`element ${index} of a ${tensor.datatype} tensor is not numeric`);
+}

@@ -1,0 +1,2 @@
+export { elementCount, type Datatype, type Tensor, type TensorData, type TensorMetadata } from './tensor.js';
+export { DATATYPES, TensorCodecError, decodeContents, decodeRaw, encodeRaw, isDatatype, numberAt } from './codec.js';

@@ -1,0 +1,1 @@
+export { loadOnnxModel, type OnnxModel, type OnnxModelOptions } from './onnx-model.js';
