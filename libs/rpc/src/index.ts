@@ -8,3 +8,4 @@ export type { RpcLogger } from './logger.js';
 export type { TlsOptions } from './credentials.js';
 export { methodPath } from './service-definition.js';
 export { implement, serve, type ServeOptions, type ServiceImplementation } from './serve.js';
+export { checkHealth, watchHealth, type HealthStatus } from './health-client.js';

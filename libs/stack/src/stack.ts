@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { checkHealth } from '@scoregate/rpc';
+import { freePort } from './free-port.js';
+import { SERVICES, type ServiceName } from './services.js';
+
+export interface StackOptions {
+  /** Port per service; 0 picks a free one. Default: the fixed default ports. */
+  readonly ports?: Partial<Record<ServiceName, number>>;
+  /** Extra environment for every service (e.g. OTEL_* or SCOREGATE_TRACES_FILE). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Extra environment for one service. */
+  readonly serviceEnv?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>;
+  /** Each line a service prints. */
+  readonly onOutput?: (service: ServiceName, line: string) => void;
+  /** How long to wait for every service to report SERVING. Default 30 s. */
+  readonly readyTimeoutMs?: number;
+  /** The repository root (where apps/<service>/dist lives). */
+  readonly root?: string;
+}
+
+export interface RunningService {
+  readonly name: ServiceName;
+  readonly address: string;
+  readonly process: ChildProcess;
+  /** Resolves with the exit code (or the signal name) once the process ended. */
+  readonly exited: Promise<number | string>;
+}
+
+export interface RunningStack {
+  readonly services: Readonly<Record<ServiceName, RunningService>>;
+  address(service: ServiceName): string;
+  /** SIGTERM to every service; resolves with each exit code. */
+  stop(): Promise<Record<ServiceName, number | string>>;
+}
+
+const defaultRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts the five services as separate Node processes (each with the OpenTelemetry hook loaded
+ * first), wired to each other on 127.0.0.1, and waits until every one answers health SERVING.
+ */
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const root = options.root ?? defaultRoot;
+  const ports = {} as Record<ServiceName, number>;
+  for (const service of SERVICES) {
+    const wanted = options.ports?.[service.name] ?? service.defaultPort;
+    ports[service.name] = wanted === 0 ? await freePort() : wanted;
+  }
+  const address = (name: ServiceName) => `127.0.0.1:${ports[name]}`;
+  const wiring: Record<string, string> = {
+    FEATURE_SERVICE_ADDRESS: address('feature-service'),
+    SCORING_SERVICE_ADDRESS: address('scoring-service'),
+    REGISTRY_SERVICE_ADDRESS: address('registry-service'),
+  };
+
+  const services = {} as Record<ServiceName, RunningService>;
+  for (const service of SERVICES) {
+    const entry = join(root, 'apps', service.name, 'dist', 'main.js');
+    if (!existsSync(entry)) {
+      await stopAll(services);
+      throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
+    }
+    const child = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        OTEL_SERVICE_NAME: service.name,
+        ...wiring,
+        [`${service.envPrefix}_HOST`]: '127.0.0.1',
+        [`${service.envPrefix}_PORT`]: String(ports[service.name]),
+        ...options.env,
+        ...options.serviceEnv?.[service.name],
+      },
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => options.onOutput?.(service.name, line));
+    }
+    const exited = new Promise<number | string>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+    );
+    services[service.name] = { name: service.name, address: address(service.name), process: child, exited };
+  }
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  try {
+    await Promise.all(Object.values(services).map((service) => waitUntilServing(service, deadline)));
+  } catch (error) {
+    await stopAll(services);
+    throw error;
+  }
+  return { services, address, stop: () => stopAll(services) };
+}
+
+async function waitUntilServing(service: RunningService, deadline: number): Promise<void> {
+  let exitedWith: number | string | undefined;
+  void service.exited.then((code) => (exitedWith = code));
+  for (;;) {
+    if (exitedWith !== undefined) throw new Error(`${service.name} exited (${exitedWith}) before it was SERVING`);
+    try {
+      if ((await checkHealth(service.address, '', 500)) === 'SERVING') return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${service.name} was not SERVING on ${service.address} in time`);
+    await sleep(100);
+  }
+}
+
+async function stopAll(services: Partial<Record<ServiceName, RunningService>>): Promise<Record<ServiceName, number | string>> {
+  const codes = {} as Record<ServiceName, number | string>;
+  await Promise.all(
+    Object.values(services).map(async (service) => {
+      if (service.process.exitCode === null && service.process.signalCode === null) service.process.kill('SIGTERM');
+      const timer = setTimeout(() => service.process.kill('SIGKILL'), 15_000);
+      codes[service.name] = await service.exited;
+      clearTimeout(timer);
+    }),
+  );
+  return codes;
+}
