@@ -17,7 +17,11 @@ export function defineProjectConfig(projectDir: string) {
       pool: 'forks',
       testTimeout: 60_000,
       hookTimeout: 120_000,
-      reporters: ['default'],
+      // Under `npm test`, each project also writes a JSON report for the closing summary line.
+      reporters: process.env['VITEST_JSON_DIR'] ? ['default', 'json'] : ['default'],
+      outputFile: process.env['VITEST_JSON_DIR']
+        ? { json: `${process.env['VITEST_JSON_DIR']}/${projectDir.split('/').slice(-2).join('-')}.json` }
+        : {},
     },
   });
 }

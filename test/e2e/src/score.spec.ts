@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScoreService } from '@scoregate/contracts';
+import { Code, RpcError, createRpcClient, type RpcClient } from '@scoregate/rpc';
+import { demoEntities, golden, readSpans, sleep, startE2eStack, type E2eStack } from './stack-fixture.js';
+
+let stack: E2eStack;
+let client: RpcClient<typeof ScoreService>;
+
+beforeAll(async () => {
+  stack = await startE2eStack();
+  client = createRpcClient(ScoreService, { address: stack.address('gateway'), defaultTimeoutMs: 10_000 });
+});
+afterAll(async () => {
+  client?.close();
+  await stack?.stop();
+});
+
+describe('Score through the five services', () => {
+  it('answers each demo customer with exactly the fixture model golden prediction', async () => {
+    const expected = golden.predictions['truck-roll-gbt'];
+    expect(demoEntities.length).toBeGreaterThanOrEqual(10);
+    for (const [i, entity] of demoEntities.entries()) {
+      const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: entity.entityType, key: entity.key }] });
+      // The golden file holds the float32 Python computed, widened to double: equality is exact.
+      expect(reply.score).toBe(expected?.probabilities[i]?.[1]);
+      const label = reply.outputs.find((o) => o.name === 'label');
+      expect(label?.values).toEqual([expected?.label[i]]);
+      expect(reply.outputs.find((o) => o.name === 'probabilities')?.shape).toEqual([2n]);
+      expect(reply.servedBy).toMatchObject({ model: 'truck-roll-gbt', version: '1', alias: 'champion' });
+      expect(reply.degraded).toBe(false);
+      expect(reply.reasons).toEqual([]);
+      expect(reply.timings?.stages.map((s) => s.stage)).toEqual(['resolve', 'features', 'inference']);
+    }
+  });
+
+  it('returns a W3C trace id shared by the spans of gateway, feature-service and scoring-service', async () => {
+    const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-0002' }] });
+    expect(reply.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(reply.traceId).not.toBe('0'.repeat(32));
+    let services = new Set<string>();
+    for (let i = 0; i < 100 && services.size < 3; i++) {
+      services = new Set(readSpans(stack.tracesFile).filter((s) => s.traceId === reply.traceId).map((s) => s.serviceName));
+      if (services.size < 3) await sleep(100);
+    }
+    expect([...services].sort()).toEqual(expect.arrayContaining(['feature-service', 'gateway', 'scoring-service']));
+    const spans = readSpans(stack.tracesFile).filter((s) => s.traceId === reply.traceId);
+    // The downstream servers' spans are children of the gateway's client spans: one tree, not three.
+    const serverSpans = spans.filter((s) => s.kind === 'SERVER' && s.serviceName !== 'gateway');
+    for (const server of serverSpans) {
+      expect(spans.find((s) => s.spanId === server.parentSpanId)?.serviceName).toBe('gateway');
+    }
+  });
+});
+
+describe('bad input', () => {
+  const score = (request: Parameters<typeof client.score>[0]) =>
+    client.score(request).then(
+      () => undefined,
+      (e: unknown) => RpcError.from(e),
+    );
+
+  it('refuses an unknown scorer with NOT_FOUND', async () => {
+    const error = await score({ scorer: 'no-such-scorer', entityKeys: [{ entityType: 'customer', key: 'c-0001' }] });
+    expect(error?.code).toBe(Code.NOT_FOUND);
+    expect(error?.message).toBe('scorer "no-such-scorer" not found');
+  });
+
+  it.each([
+    ['a missing scorer', { entityKeys: [{ entityType: 'customer', key: 'c-0001' }] }, 'scorer: is required (e.g. "truck-roll-priority")'],
+    ['no entity key', { scorer: 'truck-roll-priority' }, 'entity_keys: at least one entity key is required'],
+    ['an empty entity key', { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: '' }] }, 'entity_keys[0].key: is required'],
+    [
+      'an entity key with control characters',
+      { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-\u00001' }] },
+      'entity_keys[0].key: must not contain control characters',
+    ],
+    [
+      'an entity key over 256 bytes',
+      { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'k'.repeat(300) }] },
+      'entity_keys[0].key: is 300 bytes; at most 256',
+    ],
+    [
+      'an entity type the scorer does not score',
+      { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'site', key: 's-1' }] },
+      'entity_keys: scorer "truck-roll-priority" scores "customer" entities; no key of that type was given',
+    ],
+  ])('refuses %s with INVALID_ARGUMENT naming the field', async (_case, request, message) => {
+    const error = await score(request);
+    expect(error?.code).toBe(Code.INVALID_ARGUMENT);
+    expect(error?.message).toBe(message);
+  });
+
+  it('refuses a message over the size limit with RESOURCE_EXHAUSTED and keeps serving', async () => {
+    const error = await score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-0001' }], requestId: 'x'.repeat(2 * 1024 * 1024) });
+    expect(error?.code).toBe(Code.RESOURCE_EXHAUSTED);
+    const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-0001' }] });
+    expect(reply.servedBy?.model).toBe('truck-roll-gbt');
+  });
+
+  it('answers a customer without stored features from the default answer, and says so', async () => {
+    const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'unknown-customer' }] });
+    expect(reply.degraded).toBe(true);
+    expect(reply.score).toBe(0.3);
+    expect(reply.servedBy?.alias).toBe('default');
+    expect(reply.missingFeatures).toContain('customer_stats:tickets_30d');
+  });
+});
