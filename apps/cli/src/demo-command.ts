@@ -17,7 +17,7 @@ export async function runDemo(address: string): Promise<number> {
   console.log('customer  score    served by              degraded  budget used  trace id');
   for (const key of DEMO_CUSTOMERS) {
     const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key }] });
-    const servedBy = reply.servedBy ? `${reply.servedBy.model}@${reply.servedBy.version}` : '-';
+    const servedBy = reply.servedBy?.model ? `${reply.servedBy.model}@${reply.servedBy.version}` : 'default answer';
     const total = reply.timings?.total ? Number(reply.timings.total.nanos) / 1e6 + Number(reply.timings.total.seconds) * 1000 : 0;
     const budget = reply.timings?.budget ? Number(reply.timings.budget.seconds) * 1000 + reply.timings.budget.nanos / 1e6 : 0;
     const reasons = reply.reasons.map((r) => DegradationReason[r]).join(',');

@@ -9,6 +9,8 @@ export const gatewayConfig = {
   REGISTRY_SERVICE_ADDRESS: env.address('127.0.0.1:50054'),
   /** Budget used when neither the client, the request nor the scorer sets one. */
   GATEWAY_DEFAULT_BUDGET_MS: env.millis(100),
+  /** Time kept back from downstream deadlines to build and send the answer (ms). */
+  GATEWAY_RESPONSE_RESERVE_MS: env.millis(2),
   /** How long a resolved scorer route is reused before asking the registry again. */
   GATEWAY_ROUTE_CACHE_MS: env.millis(5_000),
   /** Largest Score request accepted, in bytes. */

@@ -17,7 +17,14 @@ const handlers = createScoreHandlers({
   scoring,
   logger,
   defaultBudgetMs: config.GATEWAY_DEFAULT_BUDGET_MS,
+  responseReserveMs: config.GATEWAY_RESPONSE_RESERVE_MS,
 });
+// Connect to the services behind before taking traffic, so the first calls do not pay for it;
+// one that is not up yet is reported and connected to later.
+const downstream = { 'registry-service': registry, 'feature-service': features, 'scoring-service': scoring };
+for (const [name, client] of Object.entries(downstream)) {
+  await client.waitForReady(2_000).catch(() => logger.warn(`${name} not reachable yet; the gateway starts anyway and degrades until it is`));
+}
 await serve({
   name: 'gateway',
   logger,

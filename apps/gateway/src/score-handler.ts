@@ -24,6 +24,8 @@ export interface ScoreDependencies {
   readonly scoring: RpcClient<typeof GRPCInferenceService>;
   readonly logger: RpcLogger;
   readonly defaultBudgetMs: number;
+  /** Kept back from every downstream deadline so the answer itself still fits the budget. */
+  readonly responseReserveMs: number;
 }
 
 interface Answer {
@@ -51,7 +53,8 @@ export async function score(deps: ScoreDependencies, request: ScoreRequest, cont
     scorerBudgetMs: route.budgetMs,
     defaultBudgetMs: deps.defaultBudgetMs,
   });
-  const deadline = started + budgetMs;
+  // Downstream calls must end early enough for the answer (perhaps the default) to fit the budget.
+  const deadline = started + budgetMs - deps.responseReserveMs;
 
   const entityType = route.scorer.entityType;
   const entity = valid.entityKeys.find((e) => e.entityType === entityType);
