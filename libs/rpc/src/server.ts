@@ -83,7 +83,13 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     );
     chain()
       .catch((error: unknown) => {
-        const rpcError = RpcError.from(error);
+        // A handler that gave up because its call was cancelled or ran out of time is not a bug.
+        const rpcError =
+          !(error instanceof RpcError) && context.signal.aborted
+            ? Date.now() >= context.deadline
+              ? new RpcError(Code.DEADLINE_EXCEEDED, 'the deadline was exceeded', { cause: error })
+              : new RpcError(Code.CANCELLED, 'the call was cancelled', { cause: error })
+            : RpcError.from(error);
         if (rpcError.code === Code.INTERNAL || rpcError.code === Code.UNKNOWN) {
           logger.error({ err: error, method: method.name }, `${name}: ${method.parent.name}/${method.name} failed`);
         }

@@ -1,0 +1,91 @@
+import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import {
+  FeatureStatus,
+  type FeatureResultSchema,
+  type FeatureService,
+  type FeatureViewSchema,
+} from '@scoregate/contracts';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { Code, RpcError, type CallContext, type ServiceHandlers } from '@scoregate/rpc';
+import { withSpan } from '@scoregate/telemetry';
+import type { FeatureReading, FeatureStore } from './feature-store.js';
+import type { FeatureCatalog, FeatureViewDefinition } from './feature-views.js';
+import { validateGetFeaturesRequest, validateWriteFeaturesRequest } from './request-validation.js';
+
+export interface FeatureHandlersOptions {
+  readonly catalog: FeatureCatalog;
+  readonly store: FeatureStore;
+}
+
+/** The FeatureService: validates each request, then reads or writes the store. */
+export function createFeatureHandlers({
+  catalog,
+  store,
+}: FeatureHandlersOptions): ServiceHandlers<typeof FeatureService> {
+  const views = catalog.views.map(toFeatureView);
+  return {
+    async getFeatures(request, context) {
+      const { entities, refs } = validateGetFeaturesRequest(request, catalog);
+      const readings = await withSpan(
+        'feature-store.read',
+        { 'scoregate.entities': entities.length, 'scoregate.feature_refs': refs.length },
+        () =>
+          store
+            .read(entities, refs, { signal: context.signal })
+            .catch((error: unknown) => rethrow(error, context)),
+      );
+      return {
+        results: request.entities.map((entity, e) => ({
+          entity,
+          values: request.featureRefs.map((ref, r) => toFeatureResult(ref, readings[e]![r]!)),
+        })),
+      };
+    },
+
+    async writeFeatures(request, context) {
+      const rows = validateWriteFeaturesRequest(request, catalog);
+      // Last point where giving up is harmless; past it the write goes through whole.
+      if (context.signal.aborted) rethrow(context.signal.reason, context);
+      return withSpan('feature-store.write', { 'scoregate.rows': rows.length }, () =>
+        store.write(rows),
+      );
+    },
+
+    listFeatureViews() {
+      return { views };
+    },
+  };
+}
+
+function toFeatureResult(
+  ref: string,
+  reading: FeatureReading,
+): MessageInitShape<typeof FeatureResultSchema> {
+  if (reading.status === 'missing') return { ref, status: FeatureStatus.MISSING };
+  return {
+    ref,
+    status: reading.status === 'ok' ? FeatureStatus.OK : FeatureStatus.STALE,
+    value: { kind: reading.value },
+    eventTime: timestampFromMs(reading.eventTimeMs),
+  };
+}
+
+function toFeatureView(view: FeatureViewDefinition): MessageInitShape<typeof FeatureViewSchema> {
+  return {
+    name: view.name,
+    entityType: view.entityType,
+    version: view.version,
+    features: view.features.map(({ name, dtype, description }) => ({ name, dtype, description })),
+    maxAge: durationFromMs(view.maxAgeMs),
+    ...(view.ttlMs === undefined ? {} : { ttl: durationFromMs(view.ttlMs) }),
+  };
+}
+
+/** A call the client gave up on ends as CANCELLED or DEADLINE_EXCEEDED, not as INTERNAL. */
+function rethrow(error: unknown, context: CallContext): never {
+  if (!context.signal.aborted) throw error;
+  const expired = Number.isFinite(context.deadline) && Date.now() >= context.deadline;
+  throw expired
+    ? new RpcError(Code.DEADLINE_EXCEEDED, 'the deadline was exceeded', { cause: error })
+    : new RpcError(Code.CANCELLED, 'the call was cancelled by the client', { cause: error });
+}

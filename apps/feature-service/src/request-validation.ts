@@ -1,0 +1,212 @@
+import { timestampMs } from '@bufbuild/protobuf/wkt';
+import {
+  ValueType,
+  type EntityKey,
+  type FeatureValue,
+  type GetFeaturesRequest,
+  type WriteFeaturesRequest,
+} from '@scoregate/contracts';
+import { Code, RpcError } from '@scoregate/rpc';
+import { isScoregateName, parseFeatureRef, type FeatureRef } from './feature-ref.js';
+import type { EntityRef, FeatureRowWrite, FeatureScalar } from './feature-store.js';
+import { dtypeName, type FeatureCatalog, type FeatureDefinition } from './feature-views.js';
+
+/** Limits stated in proto/scoregate/feature/v1/feature.proto and common.proto. */
+export const limits = {
+  entities: 1000,
+  featureRefs: 512,
+  rows: 1000,
+  keyBytes: 256,
+  stringValueBytes: 4096,
+} as const;
+
+// google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
+
+/** Validates a GetFeatures request; throws INVALID_ARGUMENT or NOT_FOUND naming the field. */
+export function validateGetFeaturesRequest(
+  request: GetFeaturesRequest,
+  catalog: FeatureCatalog,
+): { entities: EntityRef[]; refs: FeatureRef[] } {
+  if (request.entities.length === 0)
+    throw RpcError.invalidArgument('entities', 'at least one entity is required');
+  if (request.entities.length > limits.entities) {
+    throw RpcError.invalidArgument(
+      'entities',
+      `at most ${limits.entities} entities are allowed, got ${request.entities.length}`,
+    );
+  }
+  const entities = request.entities.map((entity, e) => checkEntity(entity, `entities[${e}]`));
+
+  if (request.featureRefs.length === 0)
+    throw RpcError.invalidArgument('feature_refs', 'at least one feature ref is required');
+  if (request.featureRefs.length > limits.featureRefs) {
+    throw RpcError.invalidArgument(
+      'feature_refs',
+      `at most ${limits.featureRefs} feature refs are allowed, got ${request.featureRefs.length}`,
+    );
+  }
+  const seen = new Map<string, number>();
+  const refs = request.featureRefs.map((text, r) => {
+    const field = `feature_refs[${r}]`;
+    const ref = parseFeatureRef(text);
+    if (ref === undefined)
+      throw RpcError.invalidArgument(
+        field,
+        `must be "view:feature" (two Scoregate names), got ${quote(text)}`,
+      );
+    const first = seen.get(text);
+    if (first !== undefined)
+      throw RpcError.invalidArgument(field, `duplicate of feature_refs[${first}] (${quote(text)})`);
+    seen.set(text, r);
+    const view = catalog.view(ref.view);
+    if (view === undefined) throw notFound(field, `unknown view ${quote(ref.view)}`);
+    if (view.feature(ref.feature) === undefined)
+      throw notFound(field, `unknown feature ${quote(ref.feature)} in view ${quote(view.name)}`);
+    return ref;
+  });
+  return { entities, refs };
+}
+
+/**
+ * Validates every row of a WriteFeatures request before anything is written, so the request is
+ * applied whole or refused whole. Throws INVALID_ARGUMENT or NOT_FOUND naming the field.
+ */
+export function validateWriteFeaturesRequest(
+  request: WriteFeaturesRequest,
+  catalog: FeatureCatalog,
+): FeatureRowWrite[] {
+  if (request.rows.length === 0)
+    throw RpcError.invalidArgument('rows', 'at least one row is required');
+  if (request.rows.length > limits.rows) {
+    throw RpcError.invalidArgument(
+      'rows',
+      `at most ${limits.rows} rows are allowed, got ${request.rows.length}`,
+    );
+  }
+  return request.rows.map((row, i) => {
+    const field = `rows[${i}]`;
+    if (row.entity === undefined) throw RpcError.invalidArgument(`${field}.entity`, 'is required');
+    const entity = checkEntity(row.entity, `${field}.entity`);
+    if (row.view === '') throw RpcError.invalidArgument(`${field}.view`, 'is required');
+    if (!isScoregateName(row.view))
+      throw RpcError.invalidArgument(
+        `${field}.view`,
+        `must be a Scoregate name, got ${quote(row.view)}`,
+      );
+    const view = catalog.view(row.view);
+    if (view === undefined) throw notFound(`${field}.view`, `unknown view ${quote(row.view)}`);
+    if (entity.entityType !== view.entityType) {
+      throw RpcError.invalidArgument(
+        `${field}.entity.entity_type`,
+        `must be ${quote(view.entityType)} (the entity type of view ${quote(view.name)}), got ${quote(entity.entityType)}`,
+      );
+    }
+    const names = Object.keys(row.values);
+    if (names.length === 0)
+      throw RpcError.invalidArgument(`${field}.values`, 'at least one value is required');
+    const values = new Map<string, FeatureScalar | undefined>();
+    for (const name of names) {
+      const valueField = `${field}.values[${quote(name)}]`;
+      const feature = view.feature(name);
+      if (feature === undefined)
+        throw notFound(valueField, `unknown feature ${quote(name)} in view ${quote(view.name)}`);
+      values.set(name, checkValue(row.values[name]!, feature, valueField));
+    }
+    if (row.eventTime === undefined)
+      throw RpcError.invalidArgument(`${field}.event_time`, 'is required');
+    const { seconds, nanos } = row.eventTime;
+    if (
+      seconds < MIN_TIMESTAMP_SECONDS ||
+      seconds > MAX_TIMESTAMP_SECONDS ||
+      nanos < 0 ||
+      nanos > 999_999_999
+    ) {
+      throw RpcError.invalidArgument(
+        `${field}.event_time`,
+        'must be a valid timestamp between years 1 and 9999',
+      );
+    }
+    return { entity, view: view.name, values, eventTimeMs: timestampMs(row.eventTime) };
+  });
+}
+
+function checkEntity(entity: EntityKey, field: string): EntityRef {
+  if (entity.entityType === '')
+    throw RpcError.invalidArgument(`${field}.entity_type`, 'is required');
+  if (!isScoregateName(entity.entityType)) {
+    throw RpcError.invalidArgument(
+      `${field}.entity_type`,
+      `must be a Scoregate name (^[a-z0-9][a-z0-9_-]{0,62}$), got ${quote(entity.entityType)}`,
+    );
+  }
+  if (entity.key === '') throw RpcError.invalidArgument(`${field}.key`, 'is required');
+  const keyBytes = Buffer.byteLength(entity.key, 'utf8');
+  if (keyBytes > limits.keyBytes) {
+    throw RpcError.invalidArgument(
+      `${field}.key`,
+      `must be at most ${limits.keyBytes} bytes of UTF-8, got ${keyBytes}`,
+    );
+  }
+  return { entityType: entity.entityType, key: entity.key };
+}
+
+/** The value to store, or undefined for an unset value (which clears the feature). */
+function checkValue(
+  value: FeatureValue,
+  feature: FeatureDefinition,
+  field: string,
+): FeatureScalar | undefined {
+  const { kind } = value;
+  if (kind.case === undefined) return undefined;
+  const expected = dtypeName(feature.dtype);
+  if (kind.case !== caseOf(feature.dtype))
+    throw RpcError.invalidArgument(field, `expected ${expected}, got ${kindName(kind.case)}`);
+  if (kind.case === 'doubleValue' && !Number.isFinite(kind.value)) {
+    throw RpcError.invalidArgument(field, `must be a finite number, got ${kind.value}`);
+  }
+  if (kind.case === 'stringValue') {
+    const bytes = Buffer.byteLength(kind.value, 'utf8');
+    if (bytes > limits.stringValueBytes) {
+      throw RpcError.invalidArgument(
+        field,
+        `must be at most ${limits.stringValueBytes} bytes of UTF-8, got ${bytes}`,
+      );
+    }
+  }
+  return kind;
+}
+
+function caseOf(dtype: ValueType): FeatureScalar['case'] | undefined {
+  switch (dtype) {
+    case ValueType.DOUBLE:
+      return 'doubleValue';
+    case ValueType.INT64:
+      return 'int64Value';
+    case ValueType.STRING:
+      return 'stringValue';
+    case ValueType.BOOL:
+      return 'boolValue';
+    default:
+      return undefined;
+  }
+}
+
+function kindName(kind: FeatureScalar['case']): string {
+  return { doubleValue: 'double', int64Value: 'int64', stringValue: 'string', boolValue: 'bool' }[
+    kind
+  ];
+}
+
+/** NOT_FOUND, as feature.proto specifies for unknown views and features, naming the field. */
+function notFound(field: string, description: string): RpcError {
+  return new RpcError(Code.NOT_FOUND, `${field}: ${description}`, {
+    violations: [{ field, description }],
+  });
+}
+
+/** Quotes client text for a message, cut short so an error never echoes a huge input. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
