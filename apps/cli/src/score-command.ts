@@ -1,7 +1,7 @@
 import { toJson } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { ScoreResponseSchema, ScoreService } from '@scoregate/contracts';
-import { createRpcClient, RpcError } from '@scoregate/rpc';
+import { Code, createRpcClient, RpcError } from '@scoregate/rpc';
 
 export interface ScoreOptions {
   readonly address: string;
@@ -21,7 +21,9 @@ export async function scoreOnce(options: ScoreOptions): Promise<number> {
         scorer: options.scorer,
         entityKeys: options.entities.map((pair) => {
           const at = pair.indexOf(':');
-          return at < 0 ? { entityType: '', key: pair } : { entityType: pair.slice(0, at), key: pair.slice(at + 1) };
+          return at < 0
+            ? { entityType: '', key: pair }
+            : { entityType: pair.slice(0, at), key: pair.slice(at + 1) };
         }),
         ...(options.budgetMs === undefined ? {} : { budget: durationFromMs(options.budgetMs) }),
       },
@@ -31,7 +33,7 @@ export async function scoreOnce(options: ScoreOptions): Promise<number> {
     return 0;
   } catch (error) {
     const rpcError = RpcError.from(error);
-    console.error(`error: ${rpcError.code} ${rpcError.message}`);
+    console.error(`error: ${Code[rpcError.code]} ${rpcError.message}`);
     return 1;
   } finally {
     client.close();

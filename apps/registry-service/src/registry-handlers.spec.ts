@@ -3,7 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import { RegistryService, ValueType, type WatchResponse } from '@scoregate/contracts';
-import { Code, RpcError, createRpcClient, createRpcServer, type RpcClient, type RpcServer } from '@scoregate/rpc';
+import {
+  Code,
+  RpcError,
+  createRpcClient,
+  createRpcServer,
+  type RpcClient,
+  type RpcServer,
+} from '@scoregate/rpc';
 import { DEFAULT_MANIFEST_FILE, loadCatalogue, type Catalogue } from './catalogue.js';
 import { createRegistryHandlers } from './registry-handlers.js';
 
@@ -26,7 +33,10 @@ beforeAll(async () => {
   manifest = JSON.parse(await readFile(DEFAULT_MANIFEST_FILE, 'utf8')) as typeof manifest;
   catalogue = await loadCatalogue();
   server = createRpcServer({ name: 'registry-test', logger: silent });
-  server.register(RegistryService, createRegistryHandlers(catalogue, { draining: draining.signal }));
+  server.register(
+    RegistryService,
+    createRegistryHandlers(catalogue, { draining: draining.signal }),
+  );
   const port = await server.listen('127.0.0.1:0');
   client = createRpcClient(RegistryService, { address: `127.0.0.1:${port}` });
 });
@@ -54,7 +64,10 @@ function manifestModel(name: string): ManifestModel {
 describe('scorers', () => {
   it('GetScorer returns truck-roll-priority with its chain, budget and default answer', async () => {
     const { scorer } = await client.getScorer({ name: 'truck-roll-priority' });
-    expect(scorer?.chain.map((s) => `${s.model}@${s.alias}`)).toEqual(['truck-roll-gbt@champion', 'truck-roll-logreg@champion']);
+    expect(scorer?.chain.map((s) => `${s.model}@${s.alias}`)).toEqual([
+      'truck-roll-gbt@champion',
+      'truck-roll-logreg@champion',
+    ]);
     expect(scorer?.entityType).toBe('customer');
     expect(durationMs(scorer!.budget!)).toBe(50);
     expect(scorer?.defaultAnswer).toMatchObject({ score: 0.3, reason: 'base rate' });
@@ -85,7 +98,10 @@ describe('scorers', () => {
 describe('models and versions', () => {
   it('GetModelVersion through the champion alias returns version 1 with the 8-feature contract in manifest order', async () => {
     const expected = manifestModel('truck-roll-gbt');
-    const { version } = await client.getModelVersion({ model: 'truck-roll-gbt', selector: { case: 'alias', value: 'champion' } });
+    const { version } = await client.getModelVersion({
+      model: 'truck-roll-gbt',
+      selector: { case: 'alias', value: 'champion' },
+    });
     expect(version?.version).toBe('1');
     expect(version?.sha256).toBe(expected.sha256);
     expect(version?.sizeBytes).toBe(BigInt(expected.sizeBytes));
@@ -93,7 +109,11 @@ describe('models and versions', () => {
     expect(inputs.map((i) => i.ref)).toEqual(expected.features.map((f) => f.ref));
     expect(inputs).toHaveLength(8);
     expect(inputs.every((i) => i.dtype === ValueType.DOUBLE && i.required)).toBe(true);
-    expect(version?.spec?.input).toMatchObject({ name: 'features', datatype: 'FP32', shape: [-1n, 8n] });
+    expect(version?.spec?.input).toMatchObject({
+      name: 'features',
+      datatype: 'FP32',
+      shape: [-1n, 8n],
+    });
     expect(version?.spec?.outputs.map((o) => o.name)).toEqual(['label', 'probabilities']);
     expect(version?.spec?.framework).toBe('onnx');
     expect(version?.spec?.opset).toBe('16');
@@ -104,18 +124,35 @@ describe('models and versions', () => {
   });
 
   it('GetModelVersion by version number returns the same version as through the alias', async () => {
-    const { version } = await client.getModelVersion({ model: 'truck-roll-logreg', selector: { case: 'version', value: '1' } });
-    expect(version?.spec?.contract?.inputs.map((i) => i.ref)).toEqual(manifestModel('truck-roll-logreg').features.map((f) => f.ref));
+    const { version } = await client.getModelVersion({
+      model: 'truck-roll-logreg',
+      selector: { case: 'version', value: '1' },
+    });
+    expect(version?.spec?.contract?.inputs.map((i) => i.ref)).toEqual(
+      manifestModel('truck-roll-logreg').features.map((f) => f.ref),
+    );
   });
 
   it('GetModelVersion answers NOT_FOUND naming the unknown model, version or alias', async () => {
-    const model = await rpcError(client.getModelVersion({ model: 'no-such-model', selector: { case: 'version', value: '1' } }));
+    const model = await rpcError(
+      client.getModelVersion({ model: 'no-such-model', selector: { case: 'version', value: '1' } }),
+    );
     expect(model.code).toBe(Code.NOT_FOUND);
     expect(model.message).toContain('"no-such-model"');
-    const version = await rpcError(client.getModelVersion({ model: 'truck-roll-gbt', selector: { case: 'version', value: '9' } }));
+    const version = await rpcError(
+      client.getModelVersion({
+        model: 'truck-roll-gbt',
+        selector: { case: 'version', value: '9' },
+      }),
+    );
     expect(version.code).toBe(Code.NOT_FOUND);
     expect(version.message).toBe('model "truck-roll-gbt" has no version "9"');
-    const alias = await rpcError(client.getModelVersion({ model: 'truck-roll-gbt', selector: { case: 'alias', value: 'canary' } }));
+    const alias = await rpcError(
+      client.getModelVersion({
+        model: 'truck-roll-gbt',
+        selector: { case: 'alias', value: 'canary' },
+      }),
+    );
     expect(alias.code).toBe(Code.NOT_FOUND);
     expect(alias.message).toBe('model "truck-roll-gbt" has no alias "canary"');
   });
@@ -124,9 +161,16 @@ describe('models and versions', () => {
     const missing = await rpcError(client.getModelVersion({ model: 'truck-roll-gbt' }));
     expect(missing.code).toBe(Code.INVALID_ARGUMENT);
     expect(missing.violations[0]?.field).toBe('selector');
-    const badModel = await rpcError(client.getModelVersion({ model: '../etc', selector: { case: 'version', value: '1' } }));
+    const badModel = await rpcError(
+      client.getModelVersion({ model: '../etc', selector: { case: 'version', value: '1' } }),
+    );
     expect(badModel.violations[0]?.field).toBe('model');
-    const badVersion = await rpcError(client.getModelVersion({ model: 'truck-roll-gbt', selector: { case: 'version', value: '01' } }));
+    const badVersion = await rpcError(
+      client.getModelVersion({
+        model: 'truck-roll-gbt',
+        selector: { case: 'version', value: '01' },
+      }),
+    );
     expect(badVersion.violations[0]?.field).toBe('version');
   });
 
@@ -160,9 +204,13 @@ describe('DownloadModelVersion', () => {
     const hash = createHash('sha256');
     let bytes = 0;
     const kinds: string[] = [];
-    for await (const message of client.downloadModelVersion({ model: 'truck-roll-gbt', selector: { case: 'alias', value: 'champion' } })) {
+    for await (const message of client.downloadModelVersion({
+      model: 'truck-roll-gbt',
+      selector: { case: 'alias', value: 'champion' },
+    })) {
       kinds.push(message.content.case ?? 'none');
-      if (message.content.case === 'version') expect(message.content.value.sha256).toBe(expected.sha256);
+      if (message.content.case === 'version')
+        expect(message.content.value.sha256).toBe(expected.sha256);
       if (message.content.case === 'chunk') {
         expect(message.content.value.length).toBeLessThanOrEqual(1024 * 1024);
         hash.update(message.content.value);
@@ -176,8 +224,15 @@ describe('DownloadModelVersion', () => {
   });
 
   it('answers NOT_FOUND for an unknown version', async () => {
-    const stream = client.downloadModelVersion({ model: 'truck-roll-gbt', selector: { case: 'version', value: '2' } });
-    const error = await rpcError((async () => { for await (const _ of stream) void _; })());
+    const stream = client.downloadModelVersion({
+      model: 'truck-roll-gbt',
+      selector: { case: 'version', value: '2' },
+    });
+    const error = await rpcError(
+      (async () => {
+        for await (const _ of stream) void _;
+      })(),
+    );
     expect(error.code).toBe(Code.NOT_FOUND);
     expect(error.message).toContain('"2"');
   });
@@ -186,7 +241,8 @@ describe('DownloadModelVersion', () => {
 describe('Watch', () => {
   it('sends the snapshot, snapshot_complete, then stays open until the client cancels', async () => {
     const cancel = new AbortController();
-    const stream = client.watch({ fromRevision: 0n }, { signal: cancel.signal })[Symbol.asyncIterator]();
+    const watch = client.watch({ fromRevision: 0n }, { signal: cancel.signal });
+    const stream = watch[Symbol.asyncIterator]();
     const received: WatchResponse[] = [];
     for (;;) {
       const next = await stream.next();
@@ -196,11 +252,22 @@ describe('Watch', () => {
     }
     expect(received.every((r) => r.snapshot && r.revision === 1n)).toBe(true);
     expect(received.map((r) => r.change.case)).toEqual([
-      'versionRegistered', 'versionRegistered', 'aliasMoved', 'aliasMoved', 'scorerPut', 'snapshotComplete',
+      'versionRegistered',
+      'versionRegistered',
+      'aliasMoved',
+      'aliasMoved',
+      'scorerPut',
+      'snapshotComplete',
     ]);
-    const versions = received.flatMap((r) => (r.change.case === 'versionRegistered' ? [`${r.change.value.model}@${r.change.value.version}`] : []));
+    const versions = received.flatMap((r) =>
+      r.change.case === 'versionRegistered'
+        ? [`${r.change.value.model}@${r.change.value.version}`]
+        : [],
+    );
     expect(versions).toEqual(['truck-roll-gbt@1', 'truck-roll-logreg@1']);
-    const aliases = received.flatMap((r) => (r.change.case === 'aliasMoved' ? [r.change.value] : []));
+    const aliases = received.flatMap((r) =>
+      r.change.case === 'aliasMoved' ? [r.change.value] : [],
+    );
     expect(aliases.map((a) => [a.model, a.alias, a.fromVersion, a.toVersion])).toEqual([
       ['truck-roll-gbt', 'champion', '', '1'],
       ['truck-roll-logreg', 'champion', '', '1'],
@@ -208,19 +275,27 @@ describe('Watch', () => {
 
     // Still open: nothing more arrives, and the stream has not ended.
     const pending = stream.next();
-    const outcome = await Promise.race([pending.then(() => 'ended'), new Promise((r) => setTimeout(() => r('open'), 300))]);
+    const outcome = await Promise.race([
+      pending.then(() => 'ended'),
+      new Promise((r) => setTimeout(() => r('open'), 300)),
+    ]);
     expect(outcome).toBe('open');
     expect(server.inFlight()).toBe(1);
 
     cancel.abort();
     await pending.catch(() => undefined);
     const deadline = Date.now() + 2000;
-    while (server.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (server.inFlight() > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     expect(server.inFlight()).toBe(0);
   });
 
   it('refuses a negative from_revision with INVALID_ARGUMENT', async () => {
-    const error = await rpcError((async () => { for await (const _ of client.watch({ fromRevision: -1n })) void _; })());
+    const error = await rpcError(
+      (async () => {
+        for await (const _ of client.watch({ fromRevision: -1n })) void _;
+      })(),
+    );
     expect(error.code).toBe(Code.INVALID_ARGUMENT);
     expect(error.violations[0]?.field).toBe('from_revision');
   });
@@ -235,18 +310,32 @@ describe('mutations', () => {
       ]),
     );
     expect(error.code).toBe(Code.UNIMPLEMENTED);
-    expect(error.message).toContain('UploadModelVersion is not available yet: this registry serves a read-only catalogue');
+    expect(error.message).toContain(
+      'UploadModelVersion is not available yet: this registry serves a read-only catalogue',
+    );
     expect(error.message).toContain(catalogue.catalogueFile);
   });
 
   it('SetAlias, DeleteAlias, PutScorer and DeleteScorer answer UNIMPLEMENTED', async () => {
     const codes = await Promise.all([
-      rpcError(client.setAlias({ model: 'truck-roll-gbt', alias: 'champion', version: '1', reason: 'test' })),
+      rpcError(
+        client.setAlias({
+          model: 'truck-roll-gbt',
+          alias: 'champion',
+          version: '1',
+          reason: 'test',
+        }),
+      ),
       rpcError(client.deleteAlias({ model: 'truck-roll-gbt', alias: 'champion', reason: 'test' })),
       rpcError(client.putScorer({ scorer: { name: 'x' } })),
       rpcError(client.deleteScorer({ name: 'truck-roll-priority' })),
     ]);
-    expect(codes.map((e) => e.code)).toEqual([Code.UNIMPLEMENTED, Code.UNIMPLEMENTED, Code.UNIMPLEMENTED, Code.UNIMPLEMENTED]);
+    expect(codes.map((e) => e.code)).toEqual([
+      Code.UNIMPLEMENTED,
+      Code.UNIMPLEMENTED,
+      Code.UNIMPLEMENTED,
+      Code.UNIMPLEMENTED,
+    ]);
   });
 });
 

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetrainService } from '@scoregate/contracts';
-import { Code, RpcError, createRpcClient, createRpcServer, type RpcClient, type RpcServer } from '@scoregate/rpc';
+import type { RpcError } from '@scoregate/rpc';
+import {
+  Code,
+  createRpcClient,
+  createRpcServer,
+  type RpcClient,
+  type RpcServer,
+} from '@scoregate/rpc';
 import { createRetrainHandlers } from './retrain-handlers.js';
 
 let server: RpcServer;
@@ -8,7 +15,9 @@ let client: RpcClient<typeof RetrainService>;
 beforeAll(async () => {
   server = createRpcServer({ name: 'retrain-test', logger: { info() {}, warn() {}, error() {} } });
   server.register(RetrainService, createRetrainHandlers());
-  client = createRpcClient(RetrainService, { address: `127.0.0.1:${await server.listen('127.0.0.1:0')}` });
+  client = createRpcClient(RetrainService, {
+    address: `127.0.0.1:${await server.listen('127.0.0.1:0')}`,
+  });
 });
 afterAll(async () => {
   client.close();
@@ -24,11 +33,15 @@ describe('retrain-service skeleton', () => {
       ['PutPolicy', client.putPolicy({})],
       ['ListPolicies', client.listPolicies({})],
     ];
-    expect(calls.map(([name]) => name).sort()).toEqual(RetrainService.methods.map((m) => m.name).sort());
+    expect(calls.map(([name]) => name).sort()).toEqual(
+      RetrainService.methods.map((m) => m.name).sort(),
+    );
     for (const [name, call] of calls) {
       const error = (await call.catch((e: unknown) => e)) as RpcError;
       expect(error.code).toBe(Code.UNIMPLEMENTED);
-      expect(error.message).toContain(`scoregate.retrain.v1.RetrainService/${name} is not implemented yet`);
+      expect(error.message).toContain(
+        `scoregate.retrain.v1.RetrainService/${name} is not implemented yet`,
+      );
     }
   });
 });
