@@ -20,7 +20,9 @@ export function defineProjectConfig(projectDir: string) {
       // Under `npm test`, each project also writes a JSON report for the closing summary line.
       reporters: process.env['VITEST_JSON_DIR'] ? ['default', 'json'] : ['default'],
       outputFile: process.env['VITEST_JSON_DIR']
-        ? { json: `${process.env['VITEST_JSON_DIR']}/${projectDir.split('/').slice(-2).join('-')}.json` }
+        ? {
+            json: `${process.env['VITEST_JSON_DIR']}/${projectDir.split('/').slice(-2).join('-')}.json`,
+          }
         : {},
     },
   });

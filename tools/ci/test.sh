@@ -26,7 +26,8 @@ bash tools/contracts/breaking.sh
 step "model fixtures: retrain with Python and compare with the committed files"
 bash tools/models/check-fixtures.sh
 
-step "lint (module boundaries, third-party import ownership)"
+step "format and lint (module boundaries, third-party import ownership)"
+npx prettier --check . --log-level warn
 nx run-many -t lint --outputStyle=static
 
 step "build"

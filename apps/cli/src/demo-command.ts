@@ -16,17 +16,29 @@ export async function runDemo(address: string): Promise<number> {
   console.log(`Scoring demo customers with scorer truck-roll-priority at ${address}\n`);
   console.log('customer  score    served by              degraded  budget used  trace id');
   for (const key of DEMO_CUSTOMERS) {
-    const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key }] });
-    const servedBy = reply.servedBy?.model ? `${reply.servedBy.model}@${reply.servedBy.version}` : 'default answer';
-    const total = reply.timings?.total ? Number(reply.timings.total.nanos) / 1e6 + Number(reply.timings.total.seconds) * 1000 : 0;
-    const budget = reply.timings?.budget ? Number(reply.timings.budget.seconds) * 1000 + reply.timings.budget.nanos / 1e6 : 0;
+    const reply = await client.score({
+      scorer: 'truck-roll-priority',
+      entityKeys: [{ entityType: 'customer', key }],
+    });
+    const servedBy = reply.servedBy?.model
+      ? `${reply.servedBy.model}@${reply.servedBy.version}`
+      : 'default answer';
+    const total = reply.timings?.total
+      ? Number(reply.timings.total.nanos) / 1e6 + Number(reply.timings.total.seconds) * 1000
+      : 0;
+    const budget = reply.timings?.budget
+      ? Number(reply.timings.budget.seconds) * 1000 + reply.timings.budget.nanos / 1e6
+      : 0;
     const reasons = reply.reasons.map((r) => DegradationReason[r]).join(',');
     console.log(
       `${key}    ${reply.score.toFixed(4)}   ${servedBy.padEnd(22)} ${reply.degraded ? `yes ${reasons}` : 'no'.padEnd(8)}  ${total.toFixed(2)}/${budget} ms  ${reply.traceId}`,
     );
   }
-  const unknown = await client.score({ scorer: 'no-such-scorer', entityKeys: [{ entityType: 'customer', key: 'c-0001' }] }).catch((e: unknown) => RpcError.from(e));
-  if (unknown instanceof RpcError) console.log(`\nAn unknown scorer is refused: ${Code[unknown.code]}: ${unknown.message}`);
+  const unknown = await client
+    .score({ scorer: 'no-such-scorer', entityKeys: [{ entityType: 'customer', key: 'c-0001' }] })
+    .catch((e: unknown) => RpcError.from(e));
+  if (unknown instanceof RpcError)
+    console.log(`\nAn unknown scorer is refused: ${Code[unknown.code]}: ${unknown.message}`);
   client.close();
   return 0;
 }

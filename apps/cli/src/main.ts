@@ -15,7 +15,9 @@ const positive = (value: string) => {
   return n;
 };
 
-const program = new Command('scoregate').description('Scoregate: model serving inside a latency budget.');
+const program = new Command('scoregate').description(
+  'Scoregate: model serving inside a latency budget.',
+);
 
 program
   .command('stack')
@@ -23,7 +25,11 @@ program
   .option('--logs <dir>', 'folder for service logs', join(root, '.data', 'logs'))
   .option('--traces-file <file>', 'also write every span as JSON lines to this file')
   .action(async (options: { logs: string; tracesFile?: string }) => {
-    await runStack({ root, logDir: options.logs, ...(options.tracesFile ? { tracesFile: options.tracesFile } : {}) });
+    await runStack({
+      root,
+      logDir: options.logs,
+      ...(options.tracesFile ? { tracesFile: options.tracesFile } : {}),
+    });
   });
 
 program
@@ -42,15 +48,23 @@ program
   .option('--budget-ms <ms>', 'latency budget for this request', positive)
   .option('--timeout-ms <ms>', 'client deadline', positive, 5000)
   .option('--address <host:port>', 'gateway address', '127.0.0.1:50051')
-  .action(async (options: { scorer: string; entity: string[]; budgetMs?: number; timeoutMs: number; address: string }) => {
-    process.exitCode = await scoreOnce({
-      address: options.address,
-      scorer: options.scorer,
-      entities: options.entity,
-      timeoutMs: options.timeoutMs,
-      ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
-    });
-  });
+  .action(
+    async (options: {
+      scorer: string;
+      entity: string[];
+      budgetMs?: number;
+      timeoutMs: number;
+      address: string;
+    }) => {
+      process.exitCode = await scoreOnce({
+        address: options.address,
+        scorer: options.scorer,
+        entities: options.entity,
+        timeoutMs: options.timeoutMs,
+        ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
+      });
+    },
+  );
 
 program
   .command('health')

@@ -6,14 +6,23 @@ import { SERVICES, startStack, type ServiceName } from '@scoregate/stack';
  * Runs the whole stack in the foreground on embedded defaults (in-memory features with demo
  * data, the catalogue registry, the fixture models, no Kafka) until Ctrl-C.
  */
-export async function runStack(options: { root: string; logDir: string; tracesFile?: string }): Promise<void> {
+export async function runStack(options: {
+  root: string;
+  logDir: string;
+  tracesFile?: string;
+}): Promise<void> {
   mkdirSync(options.logDir, { recursive: true });
   const logs = Object.fromEntries(
-    SERVICES.map((s) => [s.name, createWriteStream(join(options.logDir, `${s.name}.log`), { flags: 'a' })]),
+    SERVICES.map((s) => [
+      s.name,
+      createWriteStream(join(options.logDir, `${s.name}.log`), { flags: 'a' }),
+    ]),
   ) as unknown as Record<ServiceName, NodeJS.WritableStream>;
   const env: Record<string, string> = {};
   if (options.tracesFile) env['SCOREGATE_TRACES_FILE'] = options.tracesFile;
-  console.log('Starting Scoregate on embedded defaults (in-memory features, catalogue registry, fixture models, prediction log off)…');
+  console.log(
+    'Starting Scoregate on embedded defaults (in-memory features, catalogue registry, fixture models, prediction log off)…',
+  );
   const stack = await startStack({
     root: options.root,
     env,
@@ -23,10 +32,15 @@ export async function runStack(options: { root: string; logDir: string; tracesFi
     },
   });
   console.log('\nScoregate is up:');
-  for (const service of SERVICES) console.log(`  ${service.name.padEnd(17)} ${stack.address(service.name)}`);
-  console.log(`\nLogs: ${options.logDir}/<service>.log${options.tracesFile ? `   Spans: ${options.tracesFile}` : ''}`);
+  for (const service of SERVICES)
+    console.log(`  ${service.name.padEnd(17)} ${stack.address(service.name)}`);
+  console.log(
+    `\nLogs: ${options.logDir}/<service>.log${options.tracesFile ? `   Spans: ${options.tracesFile}` : ''}`,
+  );
   console.log('Try:  npm run demo');
-  console.log(`      grpcurl -plaintext -d '{"scorer":"truck-roll-priority","entity_keys":[{"entity_type":"customer","key":"c-0001"}]}' ${stack.address('gateway')} scoregate.gateway.v1.ScoreService/Score`);
+  console.log(
+    `      grpcurl -plaintext -d '{"scorer":"truck-roll-priority","entity_keys":[{"entity_type":"customer","key":"c-0001"}]}' ${stack.address('gateway')} scoregate.gateway.v1.ScoreService/Score`,
+  );
   console.log('Ctrl-C stops every service.\n');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -34,5 +48,6 @@ export async function runStack(options: { root: string; logDir: string; tracesFi
   });
   console.log('Stopping…');
   const codes = await stack.stop();
-  for (const service of SERVICES) console.log(`  ${service.name.padEnd(17)} exited ${codes[service.name]}`);
+  for (const service of SERVICES)
+    console.log(`  ${service.name.padEnd(17)} exited ${codes[service.name]}`);
 }

@@ -8,7 +8,11 @@ export function effectiveBudgetMs(parts: {
   scorerBudgetMs: number | undefined;
   defaultBudgetMs: number;
 }): number {
-  const candidates = [parts.clientRemainingMs, parts.requestBudgetMs ?? Infinity, parts.scorerBudgetMs ?? Infinity];
+  const candidates = [
+    parts.clientRemainingMs,
+    parts.requestBudgetMs ?? Infinity,
+    parts.scorerBudgetMs ?? Infinity,
+  ];
   const budget = Math.min(...candidates);
   return Number.isFinite(budget) ? budget : parts.defaultBudgetMs;
 }

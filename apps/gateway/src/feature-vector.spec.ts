@@ -1,12 +1,23 @@
 import { create } from '@bufbuild/protobuf';
-import { FeatureInputSchema, FeatureResultSchema, FeatureStatus, FeatureValueSchema, type FeatureResult } from '@scoregate/contracts';
+import {
+  FeatureInputSchema,
+  FeatureResultSchema,
+  FeatureStatus,
+  FeatureValueSchema,
+  type FeatureResult,
+} from '@scoregate/contracts';
 import { describe, expect, it } from 'vitest';
 import { effectiveBudgetMs } from './budget.js';
 import { buildFeatureVector } from './feature-vector.js';
 
-const double = (value: number) => create(FeatureValueSchema, { kind: { case: 'doubleValue', value } });
+const double = (value: number) =>
+  create(FeatureValueSchema, { kind: { case: 'doubleValue', value } });
 const int = (value: bigint) => create(FeatureValueSchema, { kind: { case: 'int64Value', value } });
-const stored = (ref: string, status: FeatureStatus, value?: ReturnType<typeof double>): [string, FeatureResult] => [
+const stored = (
+  ref: string,
+  status: FeatureStatus,
+  value?: ReturnType<typeof double>,
+): [string, FeatureResult] => [
   ref,
   create(FeatureResultSchema, { ref, status, ...(value ? { value } : {}) }),
 ];
@@ -20,7 +31,10 @@ describe('buildFeatureVector', () => {
   it('puts values in contract order, converting int64 and taking defaults for optional features', () => {
     const vector = buildFeatureVector(
       contract,
-      new Map([stored('v:b', FeatureStatus.OK, double(2.5)), stored('v:a', FeatureStatus.OK, int(7n))]),
+      new Map([
+        stored('v:b', FeatureStatus.OK, double(2.5)),
+        stored('v:a', FeatureStatus.OK, int(7n)),
+      ]),
       {},
     );
     expect(Array.from(vector.values)).toEqual([7, 2.5, -1]);
@@ -31,7 +45,10 @@ describe('buildFeatureVector', () => {
   it('names required features that are missing or stale', () => {
     const vector = buildFeatureVector(
       contract,
-      new Map([stored('v:a', FeatureStatus.MISSING), stored('v:b', FeatureStatus.STALE, double(1))]),
+      new Map([
+        stored('v:a', FeatureStatus.MISSING),
+        stored('v:b', FeatureStatus.STALE, double(1)),
+      ]),
       {},
     );
     expect(vector.missing).toEqual(['v:a']);
@@ -39,10 +56,14 @@ describe('buildFeatureVector', () => {
   });
 
   it('lets request-time features, by ref or bare name, win over stored ones', () => {
-    const vector = buildFeatureVector(contract, new Map([stored('v:a', FeatureStatus.OK, double(1))]), {
-      'v:a': double(10),
-      b: double(20),
-    });
+    const vector = buildFeatureVector(
+      contract,
+      new Map([stored('v:a', FeatureStatus.OK, double(1))]),
+      {
+        'v:a': double(10),
+        b: double(20),
+      },
+    );
     expect(Array.from(vector.values)).toEqual([10, 20, -1]);
     expect(vector.missing).toEqual([]);
   });
@@ -50,12 +71,40 @@ describe('buildFeatureVector', () => {
 
 describe('effectiveBudgetMs', () => {
   it('is the smallest of client deadline, request budget and scorer budget', () => {
-    expect(effectiveBudgetMs({ clientRemainingMs: 80, requestBudgetMs: 30, scorerBudgetMs: 50, defaultBudgetMs: 100 })).toBe(30);
-    expect(effectiveBudgetMs({ clientRemainingMs: 20, requestBudgetMs: 30, scorerBudgetMs: 50, defaultBudgetMs: 100 })).toBe(20);
-    expect(effectiveBudgetMs({ clientRemainingMs: Infinity, requestBudgetMs: undefined, scorerBudgetMs: 50, defaultBudgetMs: 100 })).toBe(50);
+    expect(
+      effectiveBudgetMs({
+        clientRemainingMs: 80,
+        requestBudgetMs: 30,
+        scorerBudgetMs: 50,
+        defaultBudgetMs: 100,
+      }),
+    ).toBe(30);
+    expect(
+      effectiveBudgetMs({
+        clientRemainingMs: 20,
+        requestBudgetMs: 30,
+        scorerBudgetMs: 50,
+        defaultBudgetMs: 100,
+      }),
+    ).toBe(20);
+    expect(
+      effectiveBudgetMs({
+        clientRemainingMs: Infinity,
+        requestBudgetMs: undefined,
+        scorerBudgetMs: 50,
+        defaultBudgetMs: 100,
+      }),
+    ).toBe(50);
   });
 
   it('falls back to the gateway default when nobody sets a budget', () => {
-    expect(effectiveBudgetMs({ clientRemainingMs: Infinity, requestBudgetMs: undefined, scorerBudgetMs: undefined, defaultBudgetMs: 100 })).toBe(100);
+    expect(
+      effectiveBudgetMs({
+        clientRemainingMs: Infinity,
+        requestBudgetMs: undefined,
+        scorerBudgetMs: undefined,
+        defaultBudgetMs: 100,
+      }),
+    ).toBe(100);
   });
 });

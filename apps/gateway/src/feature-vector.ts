@@ -1,4 +1,9 @@
-import { FeatureStatus, type FeatureInput, type FeatureResult, type FeatureValue } from '@scoregate/contracts';
+import {
+  FeatureStatus,
+  type FeatureInput,
+  type FeatureResult,
+  type FeatureValue,
+} from '@scoregate/contracts';
 
 /** The input row built for one model from the features at hand. */
 export interface FeatureVector {

@@ -1,5 +1,10 @@
 import { loadConfigOrExit } from '@scoregate/config';
-import { FeatureService, GRPCInferenceService, RegistryService, ScoreService } from '@scoregate/contracts';
+import {
+  FeatureService,
+  GRPCInferenceService,
+  RegistryService,
+  ScoreService,
+} from '@scoregate/contracts';
 import { createRpcClient, implement, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { gatewayConfig } from './config.js';
@@ -21,9 +26,17 @@ const handlers = createScoreHandlers({
 });
 // Connect to the services behind before taking traffic, so the first calls do not pay for it;
 // one that is not up yet is reported and connected to later.
-const downstream = { 'registry-service': registry, 'feature-service': features, 'scoring-service': scoring };
+const downstream = {
+  'registry-service': registry,
+  'feature-service': features,
+  'scoring-service': scoring,
+};
 for (const [name, client] of Object.entries(downstream)) {
-  await client.waitForReady(2_000).catch(() => logger.warn(`${name} not reachable yet; the gateway starts anyway and degrades until it is`));
+  await client
+    .waitForReady(2_000)
+    .catch(() =>
+      logger.warn(`${name} not reachable yet; the gateway starts anyway and degrades until it is`),
+    );
 }
 await serve({
   name: 'gateway',

@@ -58,7 +58,10 @@ export function createRouteResolver(options: {
         });
       } catch (error) {
         // One unresolvable step must not take the scorer down: the chain goes on without it.
-        logger.warn({ err: error, scorer: name, model: step.model, alias: step.alias }, 'chain step could not be resolved; skipped');
+        logger.warn(
+          { err: error, scorer: name, model: step.model, alias: step.alias },
+          'chain step could not be resolved; skipped',
+        );
       }
     }
     return { scorer, chain, budgetMs: scorer.budget ? durationMs(scorer.budget) : undefined };
@@ -79,12 +82,19 @@ export function createRouteResolver(options: {
           throw RpcError.notFound(`scorer "${name}" not found`);
         }
         if (cached) {
-          logger.warn({ err: error, scorer: name }, 'registry unreachable; serving the last known route');
+          logger.warn(
+            { err: error, scorer: name },
+            'registry unreachable; serving the last known route',
+          );
           return cached.route;
         }
-        throw new RpcError(Code.UNAVAILABLE, `scorer "${name}" cannot be resolved: registry unavailable (${rpcError.message})`, {
-          cause: error,
-        });
+        throw new RpcError(
+          Code.UNAVAILABLE,
+          `scorer "${name}" cannot be resolved: registry unavailable (${rpcError.message})`,
+          {
+            cause: error,
+          },
+        );
       }
     },
   };

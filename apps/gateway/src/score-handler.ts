@@ -9,7 +9,13 @@ import {
   type ScoreResponse,
   type Output,
 } from '@scoregate/contracts';
-import { decodeRaw, encodeRaw, isDatatype, numberAt, type Tensor } from '@scoregate/inference-protocol';
+import {
+  decodeRaw,
+  encodeRaw,
+  isDatatype,
+  numberAt,
+  type Tensor,
+} from '@scoregate/inference-protocol';
 import { Code, RpcError, type CallContext, type RpcClient, type RpcLogger } from '@scoregate/rpc';
 import { currentTraceId } from '@scoregate/telemetry';
 import { effectiveBudgetMs } from './budget.js';
@@ -34,7 +40,11 @@ interface Answer {
 }
 
 /** Serves one Score call: resolve → features → best model whose inputs are present → answer. */
-export async function score(deps: ScoreDependencies, request: ScoreRequest, context: CallContext): Promise<ScoreResponse> {
+export async function score(
+  deps: ScoreDependencies,
+  request: ScoreRequest,
+  context: CallContext,
+): Promise<ScoreResponse> {
   const valid = validateScoreRequest(request);
   const timer = new StageTimer();
   const started = Date.now();
@@ -46,7 +56,9 @@ export async function score(deps: ScoreDependencies, request: ScoreRequest, cont
       scorerBudgetMs: undefined,
       defaultBudgetMs: deps.defaultBudgetMs,
     });
-  const route = await timer.run('resolve', () => deps.routes.resolve(valid.scorer, context, provisionalDeadline));
+  const route = await timer.run('resolve', () =>
+    deps.routes.resolve(valid.scorer, context, provisionalDeadline),
+  );
   const budgetMs = effectiveBudgetMs({
     clientRemainingMs: context.remainingMs() + (Date.now() - started),
     requestBudgetMs: valid.budgetMs,
@@ -59,13 +71,18 @@ export async function score(deps: ScoreDependencies, request: ScoreRequest, cont
   const entityType = route.scorer.entityType;
   const entity = valid.entityKeys.find((e) => e.entityType === entityType);
   if (!entity) {
-    throw RpcError.invalidArgument('entity_keys', `scorer "${valid.scorer}" scores "${entityType}" entities; no key of that type was given`);
+    throw RpcError.invalidArgument(
+      'entity_keys',
+      `scorer "${valid.scorer}" scores "${entityType}" entities; no key of that type was given`,
+    );
   }
 
   const reasons = new Set<DegradationReason>();
   const missing = new Set<string>();
   const stale = new Set<string>();
-  const stored = await timer.run('features', () => fetchFeatures(deps, route, entity, context, deadline, reasons));
+  const stored = await timer.run('features', () =>
+    fetchFeatures(deps, route, entity, context, deadline, reasons),
+  );
 
   let answer: Answer | undefined;
   for (const chainModel of route.chain) {
@@ -88,8 +105,15 @@ export async function score(deps: ScoreDependencies, request: ScoreRequest, cont
       break;
     } catch (error) {
       const code = RpcError.from(error).code;
-      reasons.add(code === Code.DEADLINE_EXCEEDED ? DegradationReason.PRIMARY_TIMEOUT : DegradationReason.MODEL_ERROR);
-      deps.logger.warn({ err: error, model: chainModel.model, version: chainModel.version }, 'model failed; trying the next in the chain');
+      reasons.add(
+        code === Code.DEADLINE_EXCEEDED
+          ? DegradationReason.PRIMARY_TIMEOUT
+          : DegradationReason.MODEL_ERROR,
+      );
+      deps.logger.warn(
+        { err: error, model: chainModel.model, version: chainModel.version },
+        'model failed; trying the next in the chain',
+      );
     }
   }
 
@@ -102,12 +126,23 @@ export async function score(deps: ScoreDependencies, request: ScoreRequest, cont
   if (answer) {
     response.outputs = toOutputs(answer.tensors);
     response.score = scoreOf(route, answer.tensors);
-    response.servedBy = { $typeName: 'scoregate.common.v1.ModelRef', model: answer.chainModel.model, version: answer.chainModel.version, alias: answer.chainModel.alias };
-    response.degraded = answer.chainModel !== route.chain[0] || reasons.has(DegradationReason.FEATURES_UNAVAILABLE);
+    response.servedBy = {
+      $typeName: 'scoregate.common.v1.ModelRef',
+      model: answer.chainModel.model,
+      version: answer.chainModel.version,
+      alias: answer.chainModel.alias,
+    };
+    response.degraded =
+      answer.chainModel !== route.chain[0] || reasons.has(DegradationReason.FEATURES_UNAVAILABLE);
   } else {
     reasons.add(DegradationReason.DEFAULT_ANSWER);
     response.score = route.scorer.defaultAnswer?.score ?? 0;
-    response.servedBy = { $typeName: 'scoregate.common.v1.ModelRef', model: '', version: '', alias: 'default' };
+    response.servedBy = {
+      $typeName: 'scoregate.common.v1.ModelRef',
+      model: '',
+      version: '',
+      alias: 'default',
+    };
     response.degraded = true;
   }
   response.reasons = response.degraded ? [...reasons] : [];
@@ -134,7 +169,10 @@ async function fetchFeatures(
   const stored = new Map<string, FeatureResult>();
   if (refs.length === 0) return stored;
   try {
-    const reply = await deps.features.getFeatures({ entities: [entity], featureRefs: refs }, { parent: context, deadline });
+    const reply = await deps.features.getFeatures(
+      { entities: [entity], featureRefs: refs },
+      { parent: context, deadline },
+    );
     for (const value of reply.results[0]?.values ?? []) stored.set(value.ref, value);
   } catch (error) {
     // Without stored features, models whose inputs come with the request can still answer.
@@ -166,7 +204,10 @@ async function infer(
   reply.outputs.forEach((output, i) => {
     const raw = reply.rawOutputContents[i];
     if (!isDatatype(output.datatype) || raw === undefined) {
-      throw new RpcError(Code.INTERNAL, `scoring-service sent output "${output.name}" without usable data`);
+      throw new RpcError(
+        Code.INTERNAL,
+        `scoring-service sent output "${output.name}" without usable data`,
+      );
     }
     tensors[output.name] = decodeRaw(output.datatype, output.shape.map(Number), raw, output.name);
   });
@@ -186,6 +227,10 @@ function toOutputs(tensors: Record<string, Tensor>): Output[] {
 
 function scoreOf(route: Route, tensors: Record<string, Tensor>): number {
   const tensor = tensors[route.scorer.scoreOutput];
-  if (!tensor) throw new RpcError(Code.INTERNAL, `model output "${route.scorer.scoreOutput}" named by scorer "${route.scorer.name}" is missing`);
+  if (!tensor)
+    throw new RpcError(
+      Code.INTERNAL,
+      `model output "${route.scorer.scoreOutput}" named by scorer "${route.scorer.name}" is missing`,
+    );
   return numberAt(tensor, route.scorer.scoreIndex);
 }

@@ -23,13 +23,21 @@ export interface ValidScoreRequest {
 
 /** Checks a Score request field by field; the first problem found is reported with its field. */
 export function validateScoreRequest(request: ScoreRequest): ValidScoreRequest {
-  if (request.scorer === '') throw RpcError.invalidArgument('scorer', 'is required (e.g. "truck-roll-priority")');
+  if (request.scorer === '')
+    throw RpcError.invalidArgument('scorer', 'is required (e.g. "truck-roll-priority")');
   if (!NAME.test(request.scorer)) {
-    throw RpcError.invalidArgument('scorer', `"${request.scorer}" is not a valid name: lower-case letters, digits, - and _, at most 63`);
+    throw RpcError.invalidArgument(
+      'scorer',
+      `"${request.scorer}" is not a valid name: lower-case letters, digits, - and _, at most 63`,
+    );
   }
-  if (request.entityKeys.length === 0) throw RpcError.invalidArgument('entity_keys', 'at least one entity key is required');
+  if (request.entityKeys.length === 0)
+    throw RpcError.invalidArgument('entity_keys', 'at least one entity key is required');
   if (request.entityKeys.length > MAX_ENTITY_KEYS) {
-    throw RpcError.invalidArgument('entity_keys', `at most ${MAX_ENTITY_KEYS} entity keys, got ${request.entityKeys.length}`);
+    throw RpcError.invalidArgument(
+      'entity_keys',
+      `at most ${MAX_ENTITY_KEYS} entity keys, got ${request.entityKeys.length}`,
+    );
   }
   const seenTypes = new Set<string>();
   request.entityKeys.forEach((entity, i) => {
@@ -41,16 +49,27 @@ export function validateScoreRequest(request: ScoreRequest): ValidScoreRequest {
     }
     const bytes = Buffer.byteLength(entity.key, 'utf8');
     if (bytes === 0) throw RpcError.invalidArgument(`entity_keys[${i}].key`, 'is required');
-    if (bytes > 256) throw RpcError.invalidArgument(`entity_keys[${i}].key`, `is ${bytes} bytes; at most 256`);
-    if (CONTROL.test(entity.key)) throw RpcError.invalidArgument(`entity_keys[${i}].key`, 'must not contain control characters');
+    if (bytes > 256)
+      throw RpcError.invalidArgument(`entity_keys[${i}].key`, `is ${bytes} bytes; at most 256`);
+    if (CONTROL.test(entity.key))
+      throw RpcError.invalidArgument(
+        `entity_keys[${i}].key`,
+        'must not contain control characters',
+      );
     if (seenTypes.has(entity.entityType)) {
-      throw RpcError.invalidArgument(`entity_keys[${i}].entity_type`, `"${entity.entityType}" is given more than once`);
+      throw RpcError.invalidArgument(
+        `entity_keys[${i}].entity_type`,
+        `"${entity.entityType}" is given more than once`,
+      );
     }
     seenTypes.add(entity.entityType);
   });
   const featureNames = Object.keys(request.requestFeatures);
   if (featureNames.length > MAX_REQUEST_FEATURES) {
-    throw RpcError.invalidArgument('request_features', `at most ${MAX_REQUEST_FEATURES} entries, got ${featureNames.length}`);
+    throw RpcError.invalidArgument(
+      'request_features',
+      `at most ${MAX_REQUEST_FEATURES} entries, got ${featureNames.length}`,
+    );
   }
   for (const name of featureNames) {
     if (request.requestFeatures[name]?.kind.case === undefined) {
@@ -61,7 +80,10 @@ export function validateScoreRequest(request: ScoreRequest): ValidScoreRequest {
   if (request.budget) {
     budgetMs = durationMs(request.budget);
     if (!(budgetMs > 0) || budgetMs > MAX_BUDGET_MS) {
-      throw RpcError.invalidArgument('budget', `must be positive and at most ${MAX_BUDGET_MS} ms, got ${budgetMs} ms`);
+      throw RpcError.invalidArgument(
+        'budget',
+        `must be positive and at most ${MAX_BUDGET_MS} ms, got ${budgetMs} ms`,
+      );
     }
   }
   if (request.requestId !== '' && !PRINTABLE_ASCII.test(request.requestId)) {

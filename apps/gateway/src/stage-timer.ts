@@ -7,7 +7,10 @@ import { withSpan } from '@scoregate/telemetry';
 /** A Duration from fractional milliseconds, keeping microseconds. */
 export function durationOf(ms: number): Duration {
   const totalNanos = BigInt(Math.round(ms * 1e6));
-  return create(DurationSchema, { seconds: totalNanos / 1_000_000_000n, nanos: Number(totalNanos % 1_000_000_000n) });
+  return create(DurationSchema, {
+    seconds: totalNanos / 1_000_000_000n,
+    nanos: Number(totalNanos % 1_000_000_000n),
+  });
 }
 
 /**
@@ -23,7 +26,13 @@ export class StageTimer {
     try {
       return await withSpan(`gateway.${stage}`, { 'scoregate.stage': stage }, () => fn());
     } finally {
-      this.stages.push(create(StageTimingSchema, { stage, detail, elapsed: durationOf(performance.now() - started) }));
+      this.stages.push(
+        create(StageTimingSchema, {
+          stage,
+          detail,
+          elapsed: durationOf(performance.now() - started),
+        }),
+      );
     }
   }
 

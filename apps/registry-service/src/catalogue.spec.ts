@@ -2,7 +2,12 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CatalogueError, DEFAULT_CATALOGUE_FILE, DEFAULT_MANIFEST_FILE, loadCatalogue } from './catalogue.js';
+import {
+  CatalogueError,
+  DEFAULT_CATALOGUE_FILE,
+  DEFAULT_MANIFEST_FILE,
+  loadCatalogue,
+} from './catalogue.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -48,7 +53,10 @@ describe('loadCatalogue', () => {
     const logreg = await catalogue.getVersion('truck-roll-logreg', '1');
     expect(logreg?.spec?.contract?.inputs).toHaveLength(4);
     expect(logreg?.spec?.opset).toBe('17');
-    expect(logreg?.spec?.tags).toMatchObject({ 'training-framework': 'sklearn', estimator: 'LogisticRegression' });
+    expect(logreg?.spec?.tags).toMatchObject({
+      'training-framework': 'sklearn',
+      estimator: 'LogisticRegression',
+    });
     expect((await catalogue.snapshot()).revision).toBe(1n);
   });
 
@@ -67,7 +75,9 @@ describe('loadCatalogue', () => {
       demo.scorers[0]!.chain[0] = { model: 'truck-roll-nn', alias: 'champion' };
     });
     const error = await loadError({ catalogueFile: file });
-    expect(error.message).toContain('scorers[0] "truck-roll-priority".chain[0].model: model "truck-roll-nn" does not exist');
+    expect(error.message).toContain(
+      'scorers[0] "truck-roll-priority".chain[0].model: model "truck-roll-nn" does not exist',
+    );
   });
 
   it('fails when an alias points at a version that does not exist', async () => {
@@ -75,7 +85,9 @@ describe('loadCatalogue', () => {
       demo.aliases['truck-roll-gbt'] = { champion: '2' };
     });
     const error = await loadError({ catalogueFile: file });
-    expect(error.message).toBe(`${file}: aliases["truck-roll-gbt"]["champion"]: model "truck-roll-gbt" has no version "2" (versions: 1)`);
+    expect(error.message).toBe(
+      `${file}: aliases["truck-roll-gbt"]["champion"]: model "truck-roll-gbt" has no version "2" (versions: 1)`,
+    );
   });
 
   it('fails when the score output is not an output of a chain model', async () => {
@@ -83,7 +95,9 @@ describe('loadCatalogue', () => {
       demo.scorers[0]!['scoreOutput'] = 'probability';
     });
     const error = await loadError({ catalogueFile: file });
-    expect(error.message).toContain('scorers[0] "truck-roll-priority".scoreOutput: "probability" is not an output of truck-roll-gbt version 1');
+    expect(error.message).toContain(
+      'scorers[0] "truck-roll-priority".scoreOutput: "probability" is not an output of truck-roll-gbt version 1',
+    );
   });
 
   it('fails when a scorer is not valid canonical JSON for the Scorer message', async () => {
@@ -91,7 +105,9 @@ describe('loadCatalogue', () => {
       demo.scorers[0]!['budget'] = 'fifty milliseconds';
     });
     const error = await loadError({ catalogueFile: file });
-    expect(error.message).toContain('scorers[0] "truck-roll-priority": is not a valid scoregate.registry.v1.Scorer');
+    expect(error.message).toContain(
+      'scorers[0] "truck-roll-priority": is not a valid scoregate.registry.v1.Scorer',
+    );
   });
 
   it('fails when an artifact does not have the sha256 of the manifest', async () => {
@@ -106,7 +122,9 @@ describe('loadCatalogue', () => {
 
   it('refuses an artifact path that escapes the fixtures directory', async () => {
     const dir = await tempDir();
-    const manifest = JSON.parse(await readFile(DEFAULT_MANIFEST_FILE, 'utf8')) as { models: { file: string }[] };
+    const manifest = JSON.parse(await readFile(DEFAULT_MANIFEST_FILE, 'utf8')) as {
+      models: { file: string }[];
+    };
     manifest.models[0]!.file = '../outside/model.onnx';
     const manifestFile = path.join(dir, 'manifest.json');
     await writeFile(manifestFile, JSON.stringify(manifest));

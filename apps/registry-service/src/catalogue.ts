@@ -22,9 +22,13 @@ import { isFeatureRef, isName, isVersionNumber, nameRule, versionRule } from './
 import type { RegistryReader, RegistrySnapshot } from './registry-reader.js';
 
 /** The model fixtures of the repository (resolves the same from src/ and dist/). */
-export const DEFAULT_MANIFEST_FILE = fileURLToPath(new URL('../../../tools/models/fixtures/manifest.json', import.meta.url));
+export const DEFAULT_MANIFEST_FILE = fileURLToPath(
+  new URL('../../../tools/models/fixtures/manifest.json', import.meta.url),
+);
 /** The demo aliases and scorers shipped with the service. */
-export const DEFAULT_CATALOGUE_FILE = fileURLToPath(new URL('../demo-catalogue.json', import.meta.url));
+export const DEFAULT_CATALOGUE_FILE = fileURLToPath(
+  new URL('../demo-catalogue.json', import.meta.url),
+);
 
 /** Who registered the catalogue's versions and moved its aliases. */
 export const CATALOGUE_IDENTITY = 'catalogue';
@@ -39,10 +43,29 @@ const FEATURE_TYPES: Readonly<Record<string, ValueType>> = {
   bool: ValueType.BOOL,
 };
 const TENSOR_DATATYPES = new Set([
-  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES',
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
 ]);
 // Lineage keys of the manifest with a field of their own; the others become lineage.parameters.
-const LINEAGE_FIELDS = new Set(['codeRevision', 'trainer', 'datasetSha256', 'parentVersion', 'dataFrom', 'dataTo']);
+const LINEAGE_FIELDS = new Set([
+  'codeRevision',
+  'trainer',
+  'datasetSha256',
+  'parentVersion',
+  'dataFrom',
+  'dataTo',
+]);
 
 /** The catalogue files are wrong; the message names the file and the entry at fault. */
 export class CatalogueError extends Error {
@@ -95,10 +118,14 @@ function createCatalogue(
   aliases: readonly AliasMoved[],
   scorers: Map<string, Scorer>,
 ): Catalogue {
-  const byName = <T>(entries: Iterable<[string, T]>) => [...entries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
-  const modelList = byName([...models].map(([name, entry]) => [name, entry.model] as [string, Model]));
+  const byName = <T>(entries: Iterable<[string, T]>) =>
+    [...entries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+  const modelList = byName(
+    [...models].map(([name, entry]) => [name, entry.model] as [string, Model]),
+  );
   const scorerList = byName(scorers);
-  const newestFirst = (entry: ModelEntry) => [...entry.versions.values()].sort((a, b) => compareVersions(b.version, a.version));
+  const newestFirst = (entry: ModelEntry) =>
+    [...entry.versions.values()].sort((a, b) => compareVersions(b.version, a.version));
   const snapshot: RegistrySnapshot = {
     revision: CATALOGUE_REVISION,
     versions: modelList.flatMap((model) => newestFirst(models.get(model.name)!).reverse()),
@@ -122,7 +149,8 @@ function createCatalogue(
     snapshot: async () => snapshot,
     readArtifact: (model, version, chunkBytes) => {
       const file = models.get(model)?.artifacts.get(version);
-      if (file === undefined) throw new CatalogueError(`model "${model}" has no version "${version}"`);
+      if (file === undefined)
+        throw new CatalogueError(`model "${model}" has no version "${version}"`);
       return createReadStream(file, { highWaterMark: chunkBytes });
     },
   };
@@ -147,8 +175,17 @@ async function loadManifest(file: string): Promise<Map<string, ModelEntry>> {
     if (!isVersionNumber(version)) check.fail(`${at}.version`, versionRule(version));
 
     let model = models.get(name);
-    if (model?.versions.has(version)) check.fail(`${at}.version`, `version "${version}" of "${name}" is listed twice`);
-    const { modelVersion, artifact } = await manifestVersion(check, path.dirname(file), entry, at, name, version, registeredAt);
+    if (model?.versions.has(version))
+      check.fail(`${at}.version`, `version "${version}" of "${name}" is listed twice`);
+    const { modelVersion, artifact } = await manifestVersion(
+      check,
+      path.dirname(file),
+      entry,
+      at,
+      name,
+      version,
+      registeredAt,
+    );
     if (model === undefined) {
       model = {
         model: create(ModelSchema, { name, createdAt: registeredAt, latestVersion: version }),
@@ -159,7 +196,8 @@ async function loadManifest(file: string): Promise<Map<string, ModelEntry>> {
     }
     model.versions.set(version, modelVersion);
     model.artifacts.set(version, artifact);
-    if (compareVersions(version, model.model.latestVersion) > 0) model.model.latestVersion = version;
+    if (compareVersions(version, model.model.latestVersion) > 0)
+      model.model.latestVersion = version;
   }
   return models;
 }
@@ -174,27 +212,45 @@ async function manifestVersion(
   registeredAt: Timestamp,
 ): Promise<{ modelVersion: ModelVersion; artifact: string }> {
   const sha256 = check.string(entry['sha256'], `${at}.sha256`);
-  if (!/^[0-9a-f]{64}$/.test(sha256)) check.fail(`${at}.sha256`, 'must be 64 lower-case hex characters');
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    check.fail(`${at}.sha256`, 'must be 64 lower-case hex characters');
   const sizeBytes = check.integer(entry['sizeBytes'], `${at}.sizeBytes`);
   if (sizeBytes <= 0) check.fail(`${at}.sizeBytes`, `must be positive (got ${sizeBytes})`);
   const fileName = check.string(entry['file'], `${at}.file`);
-  if (!fileName.endsWith('.onnx')) check.fail(`${at}.file`, `must be an ONNX artifact (*.onnx), the format the scoring-service runs (got "${fileName}")`);
-  const artifact = await checkArtifact(check, fixturesDir, fileName, `${at}.file`, sizeBytes, sha256);
+  if (!fileName.endsWith('.onnx'))
+    check.fail(
+      `${at}.file`,
+      `must be an ONNX artifact (*.onnx), the format the scoring-service runs (got "${fileName}")`,
+    );
+  const artifact = await checkArtifact(
+    check,
+    fixturesDir,
+    fileName,
+    `${at}.file`,
+    sizeBytes,
+    sha256,
+  );
 
   const features = check.array(entry['features'], `${at}.features`);
   if (features.length === 0) check.fail(`${at}.features`, 'must list at least one feature');
   const inputs = features.map((raw, i) => featureInput(check, raw, `${at}.features[${i}]`));
   const seen = new Set<string>();
   for (const [i, input] of inputs.entries()) {
-    if (seen.has(input.ref)) check.fail(`${at}.features[${i}].ref`, `"${input.ref}" is listed twice`);
+    if (seen.has(input.ref))
+      check.fail(`${at}.features[${i}].ref`, `"${input.ref}" is listed twice`);
     seen.add(input.ref);
   }
   const input = tensorSpec(check, entry['input'], `${at}.input`);
   const width = input.shape.length === 2 ? input.shape[1] : undefined;
   if (input.shape[0] !== -1n || width !== BigInt(inputs.length)) {
-    check.fail(`${at}.input.shape`, `must be [-1, ${inputs.length}] (one column per feature; got [${input.shape.join(', ')}])`);
+    check.fail(
+      `${at}.input.shape`,
+      `must be [-1, ${inputs.length}] (one column per feature; got [${input.shape.join(', ')}])`,
+    );
   }
-  const outputs = check.array(entry['outputs'], `${at}.outputs`).map((raw, i) => tensorSpec(check, raw, `${at}.outputs[${i}]`));
+  const outputs = check
+    .array(entry['outputs'], `${at}.outputs`)
+    .map((raw, i) => tensorSpec(check, raw, `${at}.outputs[${i}]`));
   if (outputs.length === 0) check.fail(`${at}.outputs`, 'must list at least one output');
 
   const trainingFramework = check.optionalString(entry['framework'], `${at}.framework`);
@@ -203,8 +259,11 @@ async function manifestVersion(
   const tags: Record<string, string> = {};
   if (trainingFramework) tags['training-framework'] = trainingFramework;
   if (estimator) tags['estimator'] = estimator;
-  if (entry['irVersion'] !== undefined) tags['onnx-ir-version'] = String(check.integer(entry['irVersion'], `${at}.irVersion`));
-  const trainedWith = [estimator, trainingFramework && `(${trainingFramework})`].filter(Boolean).join(' ');
+  if (entry['irVersion'] !== undefined)
+    tags['onnx-ir-version'] = String(check.integer(entry['irVersion'], `${at}.irVersion`));
+  const trainedWith = [estimator, trainingFramework && `(${trainingFramework})`]
+    .filter(Boolean)
+    .join(' ');
 
   const modelVersion = create(ModelVersionSchema, {
     model,
@@ -226,8 +285,12 @@ async function manifestVersion(
       description: [
         trainedWith || 'model',
         'exported to ONNX',
-        opsets.size > 0 ? `with opsets ${[...opsets].map(([domain, v]) => `${domain} ${v}`).join(', ')}` : '',
-      ].filter(Boolean).join(' '),
+        opsets.size > 0
+          ? `with opsets ${[...opsets].map(([domain, v]) => `${domain} ${v}`).join(', ')}`
+          : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
     },
   });
   return { modelVersion, artifact };
@@ -253,19 +316,29 @@ async function checkArtifact(
   } catch (error) {
     return check.fail(at, `cannot read ${artifact}: ${(error as Error).message}`);
   }
-  if (bytes.length !== sizeBytes) check.fail(at, `${artifact} has ${bytes.length} bytes, the manifest says ${sizeBytes}`);
+  if (bytes.length !== sizeBytes)
+    check.fail(at, `${artifact} has ${bytes.length} bytes, the manifest says ${sizeBytes}`);
   const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== sha256) check.fail(at, `${artifact} has sha256 ${actual}, the manifest says ${sha256}`);
+  if (actual !== sha256)
+    check.fail(at, `${artifact} has sha256 ${actual}, the manifest says ${sha256}`);
   return artifact;
 }
 
 function featureInput(check: Checker, raw: unknown, at: string): Omit<FeatureInput, '$typeName'> {
   const feature = check.object(raw, at);
   const ref = check.string(feature['ref'], `${at}.ref`);
-  if (!isFeatureRef(ref)) check.fail(`${at}.ref`, `must be "view:feature" or a bare feature name, each part a Scoregate name (got "${ref}")`);
+  if (!isFeatureRef(ref))
+    check.fail(
+      `${at}.ref`,
+      `must be "view:feature" or a bare feature name, each part a Scoregate name (got "${ref}")`,
+    );
   const dtypeName = check.string(feature['dtype'], `${at}.dtype`);
   const dtype = FEATURE_TYPES[dtypeName];
-  if (dtype === undefined) check.fail(`${at}.dtype`, `must be one of ${Object.keys(FEATURE_TYPES).join(', ')} (got "${dtypeName}")`);
+  if (dtype === undefined)
+    check.fail(
+      `${at}.dtype`,
+      `must be one of ${Object.keys(FEATURE_TYPES).join(', ')} (got "${dtypeName}")`,
+    );
   const required = feature['required'] ?? false;
   if (typeof required !== 'boolean') check.fail(`${at}.required`, 'must be true or false');
   return { ref, dtype, required };
@@ -275,10 +348,18 @@ function tensorSpec(check: Checker, raw: unknown, at: string): Omit<TensorSpec, 
   const tensor = check.object(raw, at);
   const name = check.string(tensor['name'], `${at}.name`);
   const datatype = check.string(tensor['datatype'], `${at}.datatype`);
-  if (!TENSOR_DATATYPES.has(datatype)) check.fail(`${at}.datatype`, `must be a KServe v2 datatype, one of ${[...TENSOR_DATATYPES].join(', ')} (got "${datatype}")`);
+  if (!TENSOR_DATATYPES.has(datatype))
+    check.fail(
+      `${at}.datatype`,
+      `must be a KServe v2 datatype, one of ${[...TENSOR_DATATYPES].join(', ')} (got "${datatype}")`,
+    );
   const shape = check.array(tensor['shape'], `${at}.shape`).map((dim, i) => {
     const value = check.integer(dim, `${at}.shape[${i}]`);
-    if (value < -1 || value === 0) check.fail(`${at}.shape[${i}]`, `must be positive, or -1 for a variable dimension (got ${value})`);
+    if (value < -1 || value === 0)
+      check.fail(
+        `${at}.shape[${i}]`,
+        `must be positive, or -1 for a variable dimension (got ${value})`,
+      );
     return BigInt(value);
   });
   const description = check.optionalString(tensor['description'], `${at}.description`) ?? '';
@@ -289,12 +370,22 @@ function tensorSpec(check: Checker, raw: unknown, at: string): Omit<TensorSpec, 
 function opsetsOf(check: Checker, raw: unknown, at: string): Map<string, string> {
   if (raw === undefined) return new Map();
   if (typeof raw === 'number') return new Map([['ai.onnx', String(check.integer(raw, at))]]);
-  return new Map(Object.entries(check.object(raw, at)).map(([domain, v]) => [domain, String(check.integer(v, `${at}.${domain}`))]));
+  return new Map(
+    Object.entries(check.object(raw, at)).map(([domain, v]) => [
+      domain,
+      String(check.integer(v, `${at}.${domain}`)),
+    ]),
+  );
 }
 
 function metricsOf(check: Checker, raw: unknown, at: string): Record<string, number> {
   if (raw === undefined) return {};
-  return Object.fromEntries(Object.entries(check.object(raw, at)).map(([name, v]) => [name, check.number(v, `${at}.${name}`)]));
+  return Object.fromEntries(
+    Object.entries(check.object(raw, at)).map(([name, v]) => [
+      name,
+      check.number(v, `${at}.${name}`),
+    ]),
+  );
 }
 
 function lineageOf(check: Checker, raw: unknown, at: string, trainedWith: string) {
@@ -304,11 +395,13 @@ function lineageOf(check: Checker, raw: unknown, at: string, trainedWith: string
     const value = text(key);
     if (value === '') return undefined;
     const date = new Date(value);
-    if (Number.isNaN(date.getTime())) check.fail(`${at}.${key}`, `must be an RFC 3339 time (got "${value}")`);
+    if (Number.isNaN(date.getTime()))
+      check.fail(`${at}.${key}`, `must be an RFC 3339 time (got "${value}")`);
     return timestampFromDate(date);
   };
   const parentVersion = text('parentVersion');
-  if (parentVersion !== '' && !isVersionNumber(parentVersion)) check.fail(`${at}.parentVersion`, versionRule(parentVersion));
+  if (parentVersion !== '' && !isVersionNumber(parentVersion))
+    check.fail(`${at}.parentVersion`, versionRule(parentVersion));
   const parameters = Object.fromEntries(
     Object.entries(lineage)
       .filter(([key]) => !LINEAGE_FIELDS.has(key))
@@ -339,7 +432,8 @@ async function loadAliasesAndScorers(
   const check: Checker = checker(file);
   const root = check.object(json, '(root)');
   for (const key of Object.keys(root)) {
-    if (!CATALOGUE_KEYS.has(key)) check.fail(key, `unknown key; expected ${[...CATALOGUE_KEYS].join(', ')}`);
+    if (!CATALOGUE_KEYS.has(key))
+      check.fail(key, `unknown key; expected ${[...CATALOGUE_KEYS].join(', ')}`);
   }
   const setAt = timestampFromDate(mtime);
 
@@ -347,14 +441,22 @@ async function loadAliasesAndScorers(
   const aliasTable = root['aliases'] === undefined ? {} : check.object(root['aliases'], 'aliases');
   for (const [model, raw] of Object.entries(aliasTable).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const entry = models.get(model);
-    if (entry === undefined) check.fail(`aliases["${model}"]`, `model "${model}" is not in the manifest ${manifestFile} (models: ${listOf(models.keys())})`);
+    if (entry === undefined)
+      check.fail(
+        `aliases["${model}"]`,
+        `model "${model}" is not in the manifest ${manifestFile} (models: ${listOf(models.keys())})`,
+      );
     const table = check.object(raw, `aliases["${model}"]`);
     for (const [alias, rawVersion] of Object.entries(table).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const at = `aliases["${model}"]["${alias}"]`;
       if (!isName(alias)) check.fail(at, `alias ${nameRule(alias)}`);
       const version = check.string(rawVersion, at);
       if (!isVersionNumber(version)) check.fail(at, versionRule(version));
-      if (!entry.versions.has(version)) check.fail(at, `model "${model}" has no version "${version}" (versions: ${listOf(entry.versions.keys())})`);
+      if (!entry.versions.has(version))
+        check.fail(
+          at,
+          `model "${model}" has no version "${version}" (versions: ${listOf(entry.versions.keys())})`,
+        );
       entry.model.aliases[alias] = version;
       aliases.push(
         create(AliasMovedSchema, {
@@ -373,13 +475,19 @@ async function loadAliasesAndScorers(
   const scorers = new Map<string, Scorer>();
   const entries = root['scorers'] === undefined ? [] : check.array(root['scorers'], 'scorers');
   for (const [index, raw] of entries.entries()) {
-    const named = typeof (raw as { name?: unknown } | null)?.name === 'string' ? ` "${(raw as { name: string }).name}"` : '';
+    const named =
+      typeof (raw as { name?: unknown } | null)?.name === 'string'
+        ? ` "${(raw as { name: string }).name}"`
+        : '';
     const at = `scorers[${index}]${named}`;
     let scorer: Scorer;
     try {
       scorer = fromJson(ScorerSchema, raw as JsonValue);
     } catch (error) {
-      return check.fail(at, `is not a valid scoregate.registry.v1.Scorer in canonical JSON: ${(error as Error).message}`);
+      return check.fail(
+        at,
+        `is not a valid scoregate.registry.v1.Scorer in canonical JSON: ${(error as Error).message}`,
+      );
     }
     validateScorer(check, scorer, at, models);
     if (scorers.has(scorer.name)) check.fail(at, `scorer "${scorer.name}" is defined twice`);
@@ -390,15 +498,27 @@ async function loadAliasesAndScorers(
 }
 
 /** The rules RegistryService.PutScorer will apply, checked against the loaded models. */
-function validateScorer(check: Checker, scorer: Scorer, at: string, models: Map<string, ModelEntry>): void {
+function validateScorer(
+  check: Checker,
+  scorer: Scorer,
+  at: string,
+  models: Map<string, ModelEntry>,
+): void {
   if (!isName(scorer.name)) check.fail(`${at}.name`, nameRule(scorer.name));
-  if (!isName(scorer.entityType)) check.fail(`${at}.entityType`, scorer.entityType === '' ? 'is required' : nameRule(scorer.entityType));
+  if (!isName(scorer.entityType))
+    check.fail(
+      `${at}.entityType`,
+      scorer.entityType === '' ? 'is required' : nameRule(scorer.entityType),
+    );
   if (scorer.budget === undefined) check.fail(`${at}.budget`, 'is required, e.g. "0.050s"');
   const budget = durationMs(scorer.budget);
-  if (budget <= 0 || budget > MAX_BUDGET_MS) check.fail(`${at}.budget`, `must be positive and at most 60s (got ${budget} ms)`);
+  if (budget <= 0 || budget > MAX_BUDGET_MS)
+    check.fail(`${at}.budget`, `must be positive and at most 60s (got ${budget} ms)`);
   if (scorer.defaultAnswer === undefined) check.fail(`${at}.defaultAnswer`, 'is required');
-  if (!Number.isFinite(scorer.defaultAnswer.score)) check.fail(`${at}.defaultAnswer.score`, 'must be a finite number');
-  if (scorer.scoreOutput === '') check.fail(`${at}.scoreOutput`, 'is required, e.g. "probabilities"');
+  if (!Number.isFinite(scorer.defaultAnswer.score))
+    check.fail(`${at}.defaultAnswer.score`, 'must be a finite number');
+  if (scorer.scoreOutput === '')
+    check.fail(`${at}.scoreOutput`, 'is required, e.g. "probabilities"');
   if (scorer.chain.length === 0) check.fail(`${at}.chain`, 'must have at least one step');
 
   for (const [i, step] of scorer.chain.entries()) {
@@ -410,30 +530,49 @@ function validateScorer(check: Checker, scorer: Scorer, at: string, models: Map<
         `"${scorer.scoreOutput}" is not an output of ${step.model} version ${version.version} (chain[${i}]; outputs: ${listOf(version.spec?.outputs.map((o) => o.name) ?? [])})`,
       );
     }
-    const perEntity = output.shape.slice(1).reduce((n, dim) => (dim < 0n || n < 0n ? -1n : n * dim), 1n);
+    const perEntity = output.shape
+      .slice(1)
+      .reduce((n, dim) => (dim < 0n || n < 0n ? -1n : n * dim), 1n);
     if (perEntity >= 0n && BigInt(scorer.scoreIndex) >= perEntity) {
-      check.fail(`${at}.scoreIndex`, `${scorer.scoreIndex} is out of range: output "${output.name}" of ${step.model} version ${version.version} has ${perEntity} value(s) per entity`);
+      check.fail(
+        `${at}.scoreIndex`,
+        `${scorer.scoreIndex} is out of range: output "${output.name}" of ${step.model} version ${version.version} has ${perEntity} value(s) per entity`,
+      );
     }
   }
   const canary = scorer.canary;
   if (canary !== undefined) {
-    if (!(canary.share >= 0 && canary.share <= 1)) check.fail(`${at}.canary.share`, `must be between 0 and 1 (got ${canary.share})`);
-    if (canary.alias !== '') resolveStep(check, `${at}.canary`, scorer.chain[0]!.model, canary.alias, models);
+    if (!(canary.share >= 0 && canary.share <= 1))
+      check.fail(`${at}.canary.share`, `must be between 0 and 1 (got ${canary.share})`);
+    if (canary.alias !== '')
+      resolveStep(check, `${at}.canary`, scorer.chain[0]!.model, canary.alias, models);
   }
   const shadow = scorer.shadow;
   if (shadow !== undefined) {
-    if (!(shadow.share >= 0 && shadow.share <= 1)) check.fail(`${at}.shadow.share`, `must be between 0 and 1 (got ${shadow.share})`);
+    if (!(shadow.share >= 0 && shadow.share <= 1))
+      check.fail(`${at}.shadow.share`, `must be between 0 and 1 (got ${shadow.share})`);
     if (shadow.model !== '') resolveStep(check, `${at}.shadow`, shadow.model, shadow.alias, models);
   }
 }
 
-function resolveStep(check: Checker, at: string, model: string, alias: string, models: Map<string, ModelEntry>): ModelVersion {
+function resolveStep(
+  check: Checker,
+  at: string,
+  model: string,
+  alias: string,
+  models: Map<string, ModelEntry>,
+): ModelVersion {
   if (!isName(model)) check.fail(`${at}.model`, model === '' ? 'is required' : nameRule(model));
   if (!isName(alias)) check.fail(`${at}.alias`, alias === '' ? 'is required' : nameRule(alias));
   const entry = models.get(model);
-  if (entry === undefined) check.fail(`${at}.model`, `model "${model}" does not exist (models: ${listOf(models.keys())})`);
+  if (entry === undefined)
+    check.fail(`${at}.model`, `model "${model}" does not exist (models: ${listOf(models.keys())})`);
   const version = entry.model.aliases[alias];
-  if (version === undefined) check.fail(`${at}.alias`, `model "${model}" has no alias "${alias}" (aliases: ${listOf(Object.keys(entry.model.aliases))})`);
+  if (version === undefined)
+    check.fail(
+      `${at}.alias`,
+      `model "${model}" has no alias "${alias}" (aliases: ${listOf(Object.keys(entry.model.aliases))})`,
+    );
   return entry.versions.get(version)!;
 }
 
@@ -451,7 +590,9 @@ async function readJson(file: string): Promise<{ json: unknown; mtime: Date }> {
   try {
     return { json: JSON.parse(text), mtime };
   } catch (error) {
-    throw new CatalogueError(`${file}: not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new CatalogueError(`${file}: not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -470,15 +611,21 @@ function checker(file: string): Checker {
   const fail = (at: string, reason: string): never => {
     throw new CatalogueError(`${file}: ${at}: ${reason}`);
   };
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   return {
     fail,
     object: (v: unknown, at: string) => (isObject(v) ? v : fail(at, 'must be an object')),
-    array: (v: unknown, at: string) => (Array.isArray(v) ? (v as unknown[]) : fail(at, 'must be an array')),
-    string: (v: unknown, at: string) => (typeof v === 'string' && v !== '' ? v : fail(at, 'must be a non-empty string')),
-    optionalString: (v: unknown, at: string) => (v === undefined || typeof v === 'string' ? v : fail(at, 'must be a string')),
-    number: (v: unknown, at: string) => (typeof v === 'number' && Number.isFinite(v) ? v : fail(at, 'must be a finite number')),
-    integer: (v: unknown, at: string) => (Number.isSafeInteger(v) ? (v as number) : fail(at, 'must be an integer')),
+    array: (v: unknown, at: string) =>
+      Array.isArray(v) ? (v as unknown[]) : fail(at, 'must be an array'),
+    string: (v: unknown, at: string) =>
+      typeof v === 'string' && v !== '' ? v : fail(at, 'must be a non-empty string'),
+    optionalString: (v: unknown, at: string) =>
+      v === undefined || typeof v === 'string' ? v : fail(at, 'must be a string'),
+    number: (v: unknown, at: string) =>
+      typeof v === 'number' && Number.isFinite(v) ? v : fail(at, 'must be a finite number'),
+    integer: (v: unknown, at: string) =>
+      Number.isSafeInteger(v) ? (v as number) : fail(at, 'must be an integer'),
   };
 }
 

@@ -2,7 +2,12 @@ import { env, loadConfigOrExit } from '@scoregate/config';
 import { RegistryService } from '@scoregate/contracts';
 import { implement, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
-import { CatalogueError, DEFAULT_CATALOGUE_FILE, DEFAULT_MANIFEST_FILE, loadCatalogue } from './catalogue.js';
+import {
+  CatalogueError,
+  DEFAULT_CATALOGUE_FILE,
+  DEFAULT_MANIFEST_FILE,
+  loadCatalogue,
+} from './catalogue.js';
 import { createRegistryHandlers } from './registry-handlers.js';
 
 const config = loadConfigOrExit('registry-service', {
@@ -24,7 +29,12 @@ const catalogue = await loadCatalogue({
 });
 const [models, scorers] = await Promise.all([catalogue.listModels(), catalogue.listScorers()]);
 logger.info(
-  { manifest: catalogue.manifestFile, catalogue: catalogue.catalogueFile, models: models.length, scorers: scorers.length },
+  {
+    manifest: catalogue.manifestFile,
+    catalogue: catalogue.catalogueFile,
+    models: models.length,
+    scorers: scorers.length,
+  },
   `serving a read-only catalogue of ${models.length} model(s) and ${scorers.length} scorer(s), loaded from ${catalogue.source}; uploads and alias moves are not available yet`,
 );
 
@@ -36,6 +46,8 @@ await serve({
   name: 'registry-service',
   logger,
   address: `${config.REGISTRY_SERVICE_HOST}:${config.REGISTRY_SERVICE_PORT}`,
-  services: [implement(RegistryService, createRegistryHandlers(catalogue, { draining: draining.signal }))],
+  services: [
+    implement(RegistryService, createRegistryHandlers(catalogue, { draining: draining.signal })),
+  ],
   onStopped: shutdownTelemetry,
 });

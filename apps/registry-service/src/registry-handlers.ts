@@ -15,7 +15,8 @@ export interface RegistryHandlerOptions {
   readonly draining?: AbortSignal;
 }
 
-type Selector = { case: 'version' | 'alias'; value: string } | { case: undefined; value?: undefined };
+type Selector =
+  { case: 'version' | 'alias'; value: string } | { case: undefined; value?: undefined };
 
 /**
  * The RegistryService handlers over a read-only registry. Mutating RPCs answer UNIMPLEMENTED.
@@ -44,13 +45,15 @@ export function createRegistryHandlers(
     let version: string;
     switch (selector.case) {
       case 'version':
-        if (!isVersionNumber(selector.value)) throw RpcError.invalidArgument('version', versionRule(selector.value));
+        if (!isVersionNumber(selector.value))
+          throw RpcError.invalidArgument('version', versionRule(selector.value));
         version = selector.value;
         break;
       case 'alias': {
         requireName('alias', selector.value);
         const target = model.aliases[selector.value];
-        if (target === undefined) throw RpcError.notFound(`model "${modelName}" has no alias "${selector.value}"`);
+        if (target === undefined)
+          throw RpcError.notFound(`model "${modelName}" has no alias "${selector.value}"`);
         version = target;
         break;
       }
@@ -58,7 +61,8 @@ export function createRegistryHandlers(
         throw RpcError.invalidArgument('selector', 'set either version or alias');
     }
     const found = await reader.getVersion(modelName, version);
-    if (found === undefined) throw RpcError.notFound(`model "${modelName}" has no version "${version}"`);
+    if (found === undefined)
+      throw RpcError.notFound(`model "${modelName}" has no version "${version}"`);
     return found;
   }
 
@@ -122,20 +126,28 @@ export function createRegistryHandlers(
 
     async *watch(request, context) {
       if (request.fromRevision < 0n) {
-        throw RpcError.invalidArgument('from_revision', `must be 0 or positive (got ${request.fromRevision})`);
+        throw RpcError.invalidArgument(
+          'from_revision',
+          `must be 0 or positive (got ${request.fromRevision})`,
+        );
       }
       // No change log is kept, so every revision a client may hold is older than the oldest change
       // held: per the contract, it gets a snapshot, whatever from_revision it sends.
       const { revision, versions, aliases, scorers } = await reader.snapshot();
       const item = { revision, snapshot: true } as const;
-      for (const value of versions) yield { ...item, change: { case: 'versionRegistered', value } } as const;
-      for (const value of aliases) yield { ...item, change: { case: 'aliasMoved', value } } as const;
+      for (const value of versions)
+        yield { ...item, change: { case: 'versionRegistered', value } } as const;
+      for (const value of aliases)
+        yield { ...item, change: { case: 'aliasMoved', value } } as const;
       for (const value of scorers) yield { ...item, change: { case: 'scorerPut', value } } as const;
       yield { ...item, change: { case: 'snapshotComplete', value: {} } } as const;
 
       await untilCancelledOrDraining(context, options.draining);
       if (!context.signal.aborted) {
-        throw new RpcError(Code.UNAVAILABLE, `registry-service is shutting down: watch again from revision ${revision}`);
+        throw new RpcError(
+          Code.UNAVAILABLE,
+          `registry-service is shutting down: watch again from revision ${revision}`,
+        );
       }
     },
 
@@ -146,7 +158,11 @@ export function createRegistryHandlers(
       // reported instead of silently sent.
       const hash = createHash('sha256');
       let received = 0n;
-      for await (const chunk of reader.readArtifact(version.model, version.version, DOWNLOAD_CHUNK_BYTES)) {
+      for await (const chunk of reader.readArtifact(
+        version.model,
+        version.version,
+        DOWNLOAD_CHUNK_BYTES,
+      )) {
         if (context.signal.aborted) return;
         received += BigInt(chunk.length);
         hash.update(chunk);
@@ -170,14 +186,22 @@ function requireName(field: string, value: string): void {
 }
 
 function checkPaging(pageSize: number, pageToken: string): void {
-  if (pageSize < 0 || pageSize > 1000) throw RpcError.invalidArgument('page_size', `must be between 0 and 1000 (got ${pageSize})`);
+  if (pageSize < 0 || pageSize > 1000)
+    throw RpcError.invalidArgument('page_size', `must be between 0 and 1000 (got ${pageSize})`);
   if (pageToken !== '') {
-    throw RpcError.invalidArgument('page_token', 'this registry returns everything on one page and issues no page tokens');
+    throw RpcError.invalidArgument(
+      'page_token',
+      'this registry returns everything on one page and issues no page tokens',
+    );
   }
 }
 
-function untilCancelledOrDraining(context: CallContext, draining: AbortSignal | undefined): Promise<void> {
-  const stop = draining === undefined ? context.signal : AbortSignal.any([context.signal, draining]);
+function untilCancelledOrDraining(
+  context: CallContext,
+  draining: AbortSignal | undefined,
+): Promise<void> {
+  const stop =
+    draining === undefined ? context.signal : AbortSignal.any([context.signal, draining]);
   if (stop.aborted) return Promise.resolve();
   return new Promise((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
 }

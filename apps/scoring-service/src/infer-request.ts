@@ -13,14 +13,20 @@ import {
 const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`;
 
 function shapeMatches(actual: readonly number[], expected: readonly number[]): boolean {
-  return actual.length === expected.length && actual.every((d, i) => expected[i] === -1 || expected[i] === d);
+  return (
+    actual.length === expected.length &&
+    actual.every((d, i) => expected[i] === -1 || expected[i] === d)
+  );
 }
 
 /**
  * Turns the inputs of a ModelInferRequest into tensors for the model, checking each against the
  * model's signature: names, datatypes, shapes and data size. Errors name the input at fault.
  */
-export function decodeInferInputs(request: ModelInferRequest, signature: readonly TensorMetadata[]): Record<string, Tensor> {
+export function decodeInferInputs(
+  request: ModelInferRequest,
+  signature: readonly TensorMetadata[],
+): Record<string, Tensor> {
   const useRaw = request.rawInputContents.length > 0;
   if (useRaw && request.rawInputContents.length !== request.inputs.length) {
     throw RpcError.invalidArgument(
@@ -38,7 +44,8 @@ export function decodeInferInputs(request: ModelInferRequest, signature: readonl
         `model "${request.modelName}" has no input "${input.name}"; its inputs are ${signature.map((s) => `"${s.name}"`).join(', ')}`,
       );
     }
-    if (feeds[input.name]) throw RpcError.invalidArgument(`${field}.name`, `input "${input.name}" is given twice`);
+    if (feeds[input.name])
+      throw RpcError.invalidArgument(`${field}.name`, `input "${input.name}" is given twice`);
     if (!isDatatype(input.datatype) || input.datatype !== expected.datatype) {
       throw RpcError.invalidArgument(
         `${field}.datatype`,
@@ -46,7 +53,10 @@ export function decodeInferInputs(request: ModelInferRequest, signature: readonl
       );
     }
     const shape = input.shape.map(Number);
-    if (shape.some((d) => !Number.isSafeInteger(d) || d < 0) || !shapeMatches(shape, expected.shape)) {
+    if (
+      shape.some((d) => !Number.isSafeInteger(d) || d < 0) ||
+      !shapeMatches(shape, expected.shape)
+    ) {
       throw RpcError.invalidArgument(
         `${field}.shape`,
         `input "${input.name}" has shape ${formatShape(shape)}; the model expects ${formatShape(expected.shape)} (-1 = any)`,
@@ -58,15 +68,26 @@ export function decodeInferInputs(request: ModelInferRequest, signature: readonl
       feeds[input.name] =
         useRaw && raw !== undefined
           ? decodeRaw(expected.datatype, shape, raw, label)
-          : decodeContents(expected.datatype, shape, input.contents ?? create(InferTensorContentsSchema), label);
+          : decodeContents(
+              expected.datatype,
+              shape,
+              input.contents ?? create(InferTensorContentsSchema),
+              label,
+            );
     } catch (error) {
       if (!(error instanceof TensorCodecError)) throw error;
-      throw RpcError.invalidArgument(useRaw ? `raw_input_contents[${index}]` : `${field}.contents`, error.message);
+      throw RpcError.invalidArgument(
+        useRaw ? `raw_input_contents[${index}]` : `${field}.contents`,
+        error.message,
+      );
     }
   });
   for (const expected of signature) {
     if (!feeds[expected.name]) {
-      throw RpcError.invalidArgument('inputs', `missing input "${expected.name}" (${expected.datatype} ${formatShape(expected.shape)})`);
+      throw RpcError.invalidArgument(
+        'inputs',
+        `missing input "${expected.name}" (${expected.datatype} ${formatShape(expected.shape)})`,
+      );
     }
   }
   return feeds;

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPCInferenceService } from '@scoregate/contracts';
 import { decodeRaw, encodeRaw, type Datatype } from '@scoregate/inference-protocol';
-import { Code, RpcError, createRpcClient, createRpcServer, type RpcClient, type RpcServer } from '@scoregate/rpc';
+import {
+  Code,
+  RpcError,
+  createRpcClient,
+  createRpcServer,
+  type RpcClient,
+  type RpcServer,
+} from '@scoregate/rpc';
 import { createInferenceHandlers } from './inference-handlers.js';
 import { loadModelRepository, type ModelRepository } from './model-repository.js';
 
@@ -35,44 +42,68 @@ afterAll(async () => {
 function sampleFor(model: string): Float32Array {
   const columns = golden.predictions[model]?.columns ?? [];
   const indexes = columns.map((c) => golden.sample.columns.indexOf(c));
-  return new Float32Array(golden.sample.rows.flatMap((row) => indexes.map((i) => row[i] as number)));
+  return new Float32Array(
+    golden.sample.rows.flatMap((row) => indexes.map((i) => row[i] as number)),
+  );
 }
 
 describe('Open Inference Protocol on the fixture models', () => {
-  it.each(['truck-roll-gbt', 'truck-roll-logreg'])('ModelInfer on %s equals the Python golden predictions within 1e-5', async (model) => {
-    const expected = golden.predictions[model];
-    const data = sampleFor(model);
-    const rows = golden.sample.rows.length;
-    const width = data.length / rows;
-    const reply = await client.modelInfer({
-      modelName: model,
-      id: 'parity',
-      inputs: [{ name: 'features', datatype: 'FP32', shape: [BigInt(rows), BigInt(width)] }],
-      rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [rows, width], data })],
-    });
-    expect(reply.modelVersion).toBe('1');
-    expect(reply.id).toBe('parity');
-    const byName = Object.fromEntries(
-      reply.outputs.map((o, i) => [
-        o.name,
-        decodeRaw(o.datatype as Datatype, o.shape.map(Number), reply.rawOutputContents[i] as Uint8Array),
-      ]),
-    );
-    expect(Array.from(byName['label']?.data as BigInt64Array, Number)).toEqual(expected?.label);
-    const probabilities = byName['probabilities']?.data as Float32Array;
-    expected?.probabilities.flat().forEach((p, i) => expect(Math.abs((probabilities[i] as number) - p)).toBeLessThan(1e-5));
-  });
+  it.each(['truck-roll-gbt', 'truck-roll-logreg'])(
+    'ModelInfer on %s equals the Python golden predictions within 1e-5',
+    async (model) => {
+      const expected = golden.predictions[model];
+      const data = sampleFor(model);
+      const rows = golden.sample.rows.length;
+      const width = data.length / rows;
+      const reply = await client.modelInfer({
+        modelName: model,
+        id: 'parity',
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [BigInt(rows), BigInt(width)] }],
+        rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [rows, width], data })],
+      });
+      expect(reply.modelVersion).toBe('1');
+      expect(reply.id).toBe('parity');
+      const byName = Object.fromEntries(
+        reply.outputs.map((o, i) => [
+          o.name,
+          decodeRaw(
+            o.datatype as Datatype,
+            o.shape.map(Number),
+            reply.rawOutputContents[i] as Uint8Array,
+          ),
+        ]),
+      );
+      expect(Array.from(byName['label']?.data as BigInt64Array, Number)).toEqual(expected?.label);
+      const probabilities = byName['probabilities']?.data as Float32Array;
+      expected?.probabilities
+        .flat()
+        .forEach((p, i) => expect(Math.abs((probabilities[i] as number) - p)).toBeLessThan(1e-5));
+    },
+  );
 
   it('accepts typed contents as well as raw bytes', async () => {
     const data = sampleFor('truck-roll-logreg').slice(0, 4);
     const reply = await client.modelInfer({
       modelName: 'truck-roll-logreg',
-      inputs: [{ name: 'features', datatype: 'FP32', shape: [1n, 4n], contents: { fp32Contents: Array.from(data) } }],
+      inputs: [
+        {
+          name: 'features',
+          datatype: 'FP32',
+          shape: [1n, 4n],
+          contents: { fp32Contents: Array.from(data) },
+        },
+      ],
       outputs: [{ name: 'probabilities' }],
     });
     expect(reply.outputs.map((o) => o.name)).toEqual(['probabilities']);
-    const p = decodeRaw('FP32', [1, 2], reply.rawOutputContents[0] as Uint8Array).data as Float32Array;
-    expect(Math.abs((p[1] as number) - (golden.predictions['truck-roll-logreg']?.probabilities[0]?.[1] as number))).toBeLessThan(1e-5);
+    const p = decodeRaw('FP32', [1, 2], reply.rawOutputContents[0] as Uint8Array)
+      .data as Float32Array;
+    expect(
+      Math.abs(
+        (p[1] as number) -
+          (golden.predictions['truck-roll-logreg']?.probabilities[0]?.[1] as number),
+      ),
+    ).toBeLessThan(1e-5);
   });
 
   it('describes the server and each model', async () => {
@@ -83,7 +114,9 @@ describe('Open Inference Protocol on the fixture models', () => {
     const metadata = await client.modelMetadata({ name: 'truck-roll-gbt' });
     expect(metadata.platform).toBe('onnxruntime_onnx');
     expect(metadata.versions).toEqual(['1']);
-    expect(metadata.inputs.map((i) => [i.name, i.datatype, i.shape])).toEqual([['features', 'FP32', [-1n, 8n]]]);
+    expect(metadata.inputs.map((i) => [i.name, i.datatype, i.shape])).toEqual([
+      ['features', 'FP32', [-1n, 8n]],
+    ]);
     expect(metadata.outputs.map((o) => o.name)).toEqual(['label', 'probabilities']);
   });
 });
@@ -105,25 +138,41 @@ describe('ModelInfer input validation', () => {
     ],
     [
       'a wrong input name',
-      { modelName: 'truck-roll-gbt', inputs: [{ name: 'x', datatype: 'FP32', shape: [1n, 8n] }], rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [1, 8], data: one })] },
+      {
+        modelName: 'truck-roll-gbt',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1n, 8n] }],
+        rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [1, 8], data: one })],
+      },
       Code.INVALID_ARGUMENT,
       'inputs[0].name: model "truck-roll-gbt" has no input "x"; its inputs are "features"',
     ],
     [
       'a wrong datatype',
-      { modelName: 'truck-roll-gbt', inputs: [{ name: 'features', datatype: 'FP64', shape: [1n, 8n] }], rawInputContents: [new Uint8Array(64)] },
+      {
+        modelName: 'truck-roll-gbt',
+        inputs: [{ name: 'features', datatype: 'FP64', shape: [1n, 8n] }],
+        rawInputContents: [new Uint8Array(64)],
+      },
       Code.INVALID_ARGUMENT,
       'inputs[0].datatype: input "features" must be FP32, got "FP64"',
     ],
     [
       'a wrong shape',
-      { modelName: 'truck-roll-gbt', inputs: [{ name: 'features', datatype: 'FP32', shape: [1n, 7n] }], rawInputContents: [new Uint8Array(28)] },
+      {
+        modelName: 'truck-roll-gbt',
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [1n, 7n] }],
+        rawInputContents: [new Uint8Array(28)],
+      },
       Code.INVALID_ARGUMENT,
       'inputs[0].shape: input "features" has shape [1,7]; the model expects [-1,8] (-1 = any)',
     ],
     [
       'raw data of the wrong size',
-      { modelName: 'truck-roll-gbt', inputs: [{ name: 'features', datatype: 'FP32', shape: [2n, 8n] }], rawInputContents: [new Uint8Array(32)] },
+      {
+        modelName: 'truck-roll-gbt',
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [2n, 8n] }],
+        rawInputContents: [new Uint8Array(32)],
+      },
       Code.INVALID_ARGUMENT,
       'raw_input_contents[0]: input "features": shape [2,8] of FP32 needs 64 bytes, got 32',
     ],
@@ -135,7 +184,18 @@ describe('ModelInfer input validation', () => {
     ],
     [
       'an unknown requested output',
-      { modelName: 'truck-roll-gbt', inputs: [{ name: 'features', datatype: 'FP32', shape: [1n, 8n], contents: { fp32Contents: Array.from(one) } }], outputs: [{ name: 'scores' }] },
+      {
+        modelName: 'truck-roll-gbt',
+        inputs: [
+          {
+            name: 'features',
+            datatype: 'FP32',
+            shape: [1n, 8n],
+            contents: { fp32Contents: Array.from(one) },
+          },
+        ],
+        outputs: [{ name: 'scores' }],
+      },
       Code.INVALID_ARGUMENT,
       'outputs[0].name: model "truck-roll-gbt" has no output "scores"; its outputs are "label", "probabilities"',
     ],

@@ -8,21 +8,34 @@ export const SERVER_NAME = 'scoregate-scoring';
 export const SERVER_VERSION = '0.1.0';
 const PLATFORM = 'onnxruntime_onnx';
 
-const tensorMetadata = (t: TensorMetadata) => ({ name: t.name, datatype: t.datatype, shape: t.shape.map(BigInt) });
+const tensorMetadata = (t: TensorMetadata) => ({
+  name: t.name,
+  datatype: t.datatype,
+  shape: t.shape.map(BigInt),
+});
 
-function requireModel(models: ModelRepository, name: string, version: string, field: string): LoadedModel {
+function requireModel(
+  models: ModelRepository,
+  name: string,
+  version: string,
+  field: string,
+): LoadedModel {
   if (name === '') throw RpcError.invalidArgument(field, 'a model name is required');
   const loaded = models.get(name, version);
   if (!loaded) {
     throw RpcError.notFound(
-      version === '' ? `model "${name}" is not loaded` : `model "${name}" version "${version}" is not loaded`,
+      version === ''
+        ? `model "${name}" is not loaded`
+        : `model "${name}" version "${version}" is not loaded`,
     );
   }
   return loaded;
 }
 
 /** The Open Inference Protocol (KServe v2) over the models of a repository. */
-export function createInferenceHandlers(models: ModelRepository): ServiceHandlers<typeof GRPCInferenceService> {
+export function createInferenceHandlers(
+  models: ModelRepository,
+): ServiceHandlers<typeof GRPCInferenceService> {
   return {
     serverLive: () => ({ live: true }),
     serverReady: () => ({ ready: models.list().length > 0 }),
@@ -62,7 +75,11 @@ export function createInferenceHandlers(models: ModelRepository): ServiceHandler
         modelName: loaded.name,
         modelVersion: loaded.version,
         id: request.id,
-        outputs: outputs.map((tensor, i) => ({ name: names[i], datatype: tensor.datatype, shape: tensor.shape.map(BigInt) })),
+        outputs: outputs.map((tensor, i) => ({
+          name: names[i],
+          datatype: tensor.datatype,
+          shape: tensor.shape.map(BigInt),
+        })),
         rawOutputContents: outputs.map(encodeRaw),
       };
     },

@@ -8,7 +8,9 @@ import { loadModelRepository } from './model-repository.js';
 
 const config = loadConfigOrExit('scoring-service', scoringServiceConfig);
 const logger = createLogger({ service: 'scoring-service', level: config.LOG_LEVEL });
-const models = await loadModelRepository(config.SCORING_MODELS_DIR, { intraOpThreads: config.SCORING_INTRA_OP_THREADS });
+const models = await loadModelRepository(config.SCORING_MODELS_DIR, {
+  intraOpThreads: config.SCORING_INTRA_OP_THREADS,
+});
 logger.info(
   { dir: config.SCORING_MODELS_DIR, models: models.list().map((m) => `${m.name}@${m.version}`) },
   'models loaded from local directory',

@@ -27,9 +27,14 @@ export interface ModelRepository {
  * or version numbers are ignored; a model file that fails to load stops the start (an operator
  * must know).
  */
-export async function loadModelRepository(dir: string, options: { intraOpThreads: number }): Promise<ModelRepository> {
+export async function loadModelRepository(
+  dir: string,
+  options: { intraOpThreads: number },
+): Promise<ModelRepository> {
   const byName = new Map<string, Map<string, LoadedModel>>();
-  for (const name of readdirSync(dir).filter((n) => NAME.test(n)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => NAME.test(n))
+    .sort()) {
     const modelDir = join(dir, name);
     let versionNames: string[];
     try {
@@ -44,7 +49,10 @@ export async function loadModelRepository(dir: string, options: { intraOpThreads
       try {
         model = await loadOnnxModel(file, { intraOpThreads: options.intraOpThreads });
       } catch (error) {
-        throw new Error(`cannot load model ${name} version ${version} from ${file}: ${(error as Error).message}`, { cause: error });
+        throw new Error(
+          `cannot load model ${name} version ${version} from ${file}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       if (!byName.has(name)) byName.set(name, new Map());
       byName.get(name)?.set(version, { name, version, model });
@@ -63,7 +71,8 @@ export async function loadModelRepository(dir: string, options: { intraOpThreads
     versions: sortedVersions,
     list: () => [...byName.values()].flatMap((versions) => [...versions.values()]),
     async release() {
-      for (const versions of byName.values()) for (const loaded of versions.values()) await loaded.model.release();
+      for (const versions of byName.values())
+        for (const loaded of versions.values()) await loaded.model.release();
     },
   };
 }

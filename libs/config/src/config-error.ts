@@ -13,7 +13,9 @@ export class ConfigError extends Error {
 
   constructor(service: string, issues: readonly ConfigIssue[]) {
     const lines = issues.map((i) => `  - ${i.variable}: ${i.reason}`);
-    super(`${service}: invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
+    super(
+      `${service}: invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    );
     this.name = 'ConfigError';
     this.issues = issues;
   }

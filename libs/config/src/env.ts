@@ -16,11 +16,18 @@ export const env = {
 
   /** A positive integer, e.g. a size or a count. */
   positiveInt: (fallback: number) =>
-    z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be > 0').default(fallback),
+    z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .positive('must be > 0')
+      .default(fallback),
 
   /** A duration in milliseconds. */
   millis: (fallback: number) =>
-    z.coerce.number({ error: 'must be a number of milliseconds' }).min(0, 'must be >= 0').default(fallback),
+    z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .min(0, 'must be >= 0')
+      .default(fallback),
 
   /** A host:port address, e.g. 127.0.0.1:50052 or dns:///scoring:50053. */
   address: (fallback: string) =>

@@ -39,13 +39,23 @@ describe('loadConfig', () => {
   it('names every wrong variable and why in one error', () => {
     let error: unknown;
     try {
-      loadConfig('svc', schema, { SVC_PORT: '70000', SVC_MODE: 'disk', SVC_TLS: 'maybe', SVC_UPSTREAM: 'nowhere' });
+      loadConfig('svc', schema, {
+        SVC_PORT: '70000',
+        SVC_MODE: 'disk',
+        SVC_TLS: 'maybe',
+        SVC_UPSTREAM: 'nowhere',
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const configError = error as ConfigError;
-    expect(configError.issues.map((i) => i.variable).sort()).toEqual(['SVC_MODE', 'SVC_PORT', 'SVC_TLS', 'SVC_UPSTREAM']);
+    expect(configError.issues.map((i) => i.variable).sort()).toEqual([
+      'SVC_MODE',
+      'SVC_PORT',
+      'SVC_TLS',
+      'SVC_UPSTREAM',
+    ]);
     expect(configError.message).toContain('SVC_PORT: must be <= 65535 (got "70000")');
     expect(configError.message).toContain('SVC_MODE: must be one of memory, redis (got "disk")');
     expect(configError.message).toContain('4 problems');

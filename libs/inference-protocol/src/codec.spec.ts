@@ -5,19 +5,40 @@ import { TensorCodecError, decodeContents, decodeRaw, encodeRaw } from './index.
 
 describe('raw tensor codec', () => {
   it('round-trips FP32, INT64, BOOL and BYTES tensors through raw bytes', () => {
-    const fp32 = { datatype: 'FP32', shape: [2, 2], data: new Float32Array([1.5, -2, 0.25, 3]) } as const;
-    expect(Array.from(decodeRaw('FP32', [2, 2], encodeRaw(fp32)).data as Float32Array)).toEqual([1.5, -2, 0.25, 3]);
-    const int64 = { datatype: 'INT64', shape: [3], data: new BigInt64Array([1n, -2n, 2n ** 40n]) } as const;
-    expect(Array.from(decodeRaw('INT64', [3], encodeRaw(int64)).data as BigInt64Array)).toEqual([1n, -2n, 2n ** 40n]);
-    expect(decodeRaw('BOOL', [2], encodeRaw({ datatype: 'BOOL', shape: [2], data: [true, false] })).data).toEqual([true, false]);
-    expect(decodeRaw('BYTES', [2], encodeRaw({ datatype: 'BYTES', shape: [2], data: ['héllo', ''] })).data).toEqual(['héllo', '']);
+    const fp32 = {
+      datatype: 'FP32',
+      shape: [2, 2],
+      data: new Float32Array([1.5, -2, 0.25, 3]),
+    } as const;
+    expect(Array.from(decodeRaw('FP32', [2, 2], encodeRaw(fp32)).data as Float32Array)).toEqual([
+      1.5, -2, 0.25, 3,
+    ]);
+    const int64 = {
+      datatype: 'INT64',
+      shape: [3],
+      data: new BigInt64Array([1n, -2n, 2n ** 40n]),
+    } as const;
+    expect(Array.from(decodeRaw('INT64', [3], encodeRaw(int64)).data as BigInt64Array)).toEqual([
+      1n,
+      -2n,
+      2n ** 40n,
+    ]);
+    expect(
+      decodeRaw('BOOL', [2], encodeRaw({ datatype: 'BOOL', shape: [2], data: [true, false] })).data,
+    ).toEqual([true, false]);
+    expect(
+      decodeRaw('BYTES', [2], encodeRaw({ datatype: 'BYTES', shape: [2], data: ['héllo', ''] }))
+        .data,
+    ).toEqual(['héllo', '']);
   });
 
   it('decodes from an unaligned slice of a larger buffer', () => {
     const bytes = encodeRaw({ datatype: 'FP32', shape: [1], data: new Float32Array([7.5]) });
     const padded = new Uint8Array(bytes.length + 1);
     padded.set(bytes, 1);
-    expect(Array.from(decodeRaw('FP32', [1], padded.subarray(1)).data as Float32Array)).toEqual([7.5]);
+    expect(Array.from(decodeRaw('FP32', [1], padded.subarray(1)).data as Float32Array)).toEqual([
+      7.5,
+    ]);
   });
 
   it('refuses raw data whose size does not match the shape, naming the tensor', () => {
@@ -28,7 +49,11 @@ describe('raw tensor codec', () => {
 
   it('decodes typed contents and checks the element count', () => {
     const contents = create(InferTensorContentsSchema, { fp32Contents: [1, 2, 3, 4] });
-    expect(Array.from(decodeContents('FP32', [1, 4], contents).data as Float32Array)).toEqual([1, 2, 3, 4]);
-    expect(() => decodeContents('FP32', [1, 8], contents, 'features')).toThrow('features: shape [1,8] needs 8 elements, contents hold 4');
+    expect(Array.from(decodeContents('FP32', [1, 4], contents).data as Float32Array)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect(() => decodeContents('FP32', [1, 8], contents, 'features')).toThrow(
+      'features: shape [1,8] needs 8 elements, contents hold 4',
+    );
   });
 });

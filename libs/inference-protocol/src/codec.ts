@@ -9,7 +9,9 @@ export class TensorCodecError extends Error {
   }
 }
 
-const fixedWidth: Partial<Record<Datatype, { bytes: number; array: (buffer: ArrayBuffer) => TensorData }>> = {
+const fixedWidth: Partial<
+  Record<Datatype, { bytes: number; array: (buffer: ArrayBuffer) => TensorData }>
+> = {
   FP32: { bytes: 4, array: (b) => new Float32Array(b) },
   FP64: { bytes: 8, array: (b) => new Float64Array(b) },
   INT8: { bytes: 1, array: (b) => new Int8Array(b) },
@@ -19,7 +21,17 @@ const fixedWidth: Partial<Record<Datatype, { bytes: number; array: (buffer: Arra
   INT64: { bytes: 8, array: (b) => new BigInt64Array(b) },
 };
 
-export const DATATYPES: readonly Datatype[] = ['BOOL', 'UINT8', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64', 'BYTES'];
+export const DATATYPES: readonly Datatype[] = [
+  'BOOL',
+  'UINT8',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP32',
+  'FP64',
+  'BYTES',
+];
 
 export function isDatatype(value: string): value is Datatype {
   return (DATATYPES as readonly string[]).includes(value);
@@ -48,24 +60,37 @@ export function encodeRaw(tensor: Tensor): Uint8Array {
 }
 
 /** Decodes raw bytes into a tensor of the given type and shape; the byte count must match. */
-export function decodeRaw(datatype: Datatype, shape: readonly number[], bytes: Uint8Array, name = 'tensor'): Tensor {
+export function decodeRaw(
+  datatype: Datatype,
+  shape: readonly number[],
+  bytes: Uint8Array,
+  name = 'tensor',
+): Tensor {
   const count = elementCount(shape);
   if (datatype === 'BYTES') {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const values: string[] = [];
     let offset = 0;
     while (offset < buffer.length) {
-      if (offset + 4 > buffer.length) throw new TensorCodecError(`${name}: truncated BYTES element length`);
+      if (offset + 4 > buffer.length)
+        throw new TensorCodecError(`${name}: truncated BYTES element length`);
       const length = buffer.readUInt32LE(offset);
-      if (offset + 4 + length > buffer.length) throw new TensorCodecError(`${name}: truncated BYTES element`);
+      if (offset + 4 + length > buffer.length)
+        throw new TensorCodecError(`${name}: truncated BYTES element`);
       values.push(buffer.toString('utf8', offset + 4, offset + 4 + length));
       offset += 4 + length;
     }
-    if (values.length !== count) throw new TensorCodecError(`${name}: shape [${shape.join(',')}] needs ${count} elements, raw data holds ${values.length}`);
+    if (values.length !== count)
+      throw new TensorCodecError(
+        `${name}: shape [${shape.join(',')}] needs ${count} elements, raw data holds ${values.length}`,
+      );
     return { datatype, shape, data: values };
   }
   if (datatype === 'BOOL') {
-    if (bytes.length !== count) throw new TensorCodecError(`${name}: shape [${shape.join(',')}] needs ${count} bytes of BOOL, got ${bytes.length}`);
+    if (bytes.length !== count)
+      throw new TensorCodecError(
+        `${name}: shape [${shape.join(',')}] needs ${count} bytes of BOOL, got ${bytes.length}`,
+      );
     return { datatype, shape, data: Array.from(bytes, (b) => b !== 0) };
   }
   const layout = fixedWidth[datatype];
@@ -120,7 +145,9 @@ export function decodeContents(
       break;
   }
   if (data.length !== count) {
-    throw new TensorCodecError(`${name}: shape [${shape.join(',')}] needs ${count} elements, contents hold ${data.length}`);
+    throw new TensorCodecError(
+      `${name}: shape [${shape.join(',')}] needs ${count} elements, contents hold ${data.length}`,
+    );
   }
   return { datatype, shape, data };
 }

@@ -1,2 +1,16 @@
-export { elementCount, type Datatype, type Tensor, type TensorData, type TensorMetadata } from './tensor.js';
-export { DATATYPES, TensorCodecError, decodeContents, decodeRaw, encodeRaw, isDatatype, numberAt } from './codec.js';
+export {
+  elementCount,
+  type Datatype,
+  type Tensor,
+  type TensorData,
+  type TensorMetadata,
+} from './tensor.js';
+export {
+  DATATYPES,
+  TensorCodecError,
+  decodeContents,
+  decodeRaw,
+  encodeRaw,
+  isDatatype,
+  numberAt,
+} from './codec.js';

@@ -1,5 +1,6 @@
 /** Tensor element types, named as in the Open Inference Protocol (KServe v2). */
-export type Datatype = 'BOOL' | 'UINT8' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP32' | 'FP64' | 'BYTES';
+export type Datatype =
+  'BOOL' | 'UINT8' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP32' | 'FP64' | 'BYTES';
 
 export type TensorData =
   | Float32Array

@@ -50,7 +50,10 @@ function metadataOf(values: readonly InferenceSession.ValueMetadata[]): TensorMe
  * models on a small machine: one thread per operator, sequential execution, and no spinning
  * threads burning a core while idle.
  */
-export async function loadOnnxModel(source: string | Uint8Array, options: OnnxModelOptions = {}): Promise<OnnxModel> {
+export async function loadOnnxModel(
+  source: string | Uint8Array,
+  options: OnnxModelOptions = {},
+): Promise<OnnxModel> {
   const sessionOptions: InferenceSession.SessionOptions = {
     intraOpNumThreads: options.intraOpThreads ?? 1,
     interOpNumThreads: 1,
@@ -70,7 +73,9 @@ export async function loadOnnxModel(source: string | Uint8Array, options: OnnxMo
     async run(feeds) {
       const ortFeeds: Record<string, OrtTensor> = {};
       for (const [name, tensor] of Object.entries(feeds)) {
-        ortFeeds[name] = new OrtTensor(toOrt[tensor.datatype], tensor.data as never, [...tensor.shape]);
+        ortFeeds[name] = new OrtTensor(toOrt[tensor.datatype], tensor.data as never, [
+          ...tensor.shape,
+        ]);
       }
       const results = await session.run(ortFeeds);
       const out: Record<string, Tensor> = {};

@@ -37,35 +37,52 @@ type GenericClient = Client & Record<string, (...args: unknown[]) => unknown>;
  * A typed promise client for a protobuf-es service over grpc-js. Each RPC becomes a method taking
  * the request (a message or a plain init object) and {@link CallOptions}.
  */
-export function createRpcClient<S extends DescService>(service: S, options: RpcClientOptions): RpcClient<S> {
+export function createRpcClient<S extends DescService>(
+  service: S,
+  options: RpcClientOptions,
+): RpcClient<S> {
   const channelOptions: ChannelOptions = {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? 4 * 1024 * 1024,
   };
-  if (options.serviceConfig) channelOptions['grpc.service_config'] = JSON.stringify(options.serviceConfig);
+  if (options.serviceConfig)
+    channelOptions['grpc.service_config'] = JSON.stringify(options.serviceConfig);
   const Constructor = makeGenericClientConstructor(toServiceDefinition(service), service.typeName);
-  const client = new Constructor(options.address, channelCredentials(options.tls), channelOptions) as unknown as GenericClient;
+  const client = new Constructor(
+    options.address,
+    channelCredentials(options.tls),
+    channelOptions,
+  ) as unknown as GenericClient;
 
   const callOptionsFor = (callOptions: CallOptions): GrpcCallOptions => {
     const grpcOptions: GrpcCallOptions = {};
-    const timeoutMs = callOptions.timeoutMs ?? (callOptions.parent ? undefined : options.defaultTimeoutMs);
-    const deadlines = [callOptions.deadline, timeoutMs === undefined ? undefined : Date.now() + timeoutMs];
-    if (callOptions.parent && Number.isFinite(callOptions.parent.deadline)) deadlines.push(callOptions.parent.deadline);
+    const timeoutMs =
+      callOptions.timeoutMs ?? (callOptions.parent ? undefined : options.defaultTimeoutMs);
+    const deadlines = [
+      callOptions.deadline,
+      timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
+    ];
+    if (callOptions.parent && Number.isFinite(callOptions.parent.deadline))
+      deadlines.push(callOptions.parent.deadline);
     const finite = deadlines.filter((d): d is number => d !== undefined && Number.isFinite(d));
     if (finite.length > 0) grpcOptions.deadline = new Date(Math.min(...finite));
-    if (callOptions.parent) grpcOptions.parent = callOptions.parent.rawCall as GrpcCallOptions['parent'];
+    if (callOptions.parent)
+      grpcOptions.parent = callOptions.parent.rawCall as GrpcCallOptions['parent'];
     return grpcOptions;
   };
 
   const metadataFor = (callOptions: CallOptions): Metadata => {
     const metadata = new Metadata();
-    for (const [key, value] of Object.entries({ ...options.headers, ...callOptions.headers })) metadata.set(key, value);
+    for (const [key, value] of Object.entries({ ...options.headers, ...callOptions.headers }))
+      metadata.set(key, value);
     return metadata;
   };
 
   // Cancels `call` when the caller's signal or the parent's signal aborts.
   const linkCancellation = (call: { cancel(): void }, callOptions: CallOptions): (() => void) => {
-    const signals = [callOptions.signal, callOptions.parent?.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signals = [callOptions.signal, callOptions.parent?.signal].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
     const cancel = () => call.cancel();
     for (const signal of signals) {
       if (signal.aborted) queueMicrotask(cancel);
@@ -74,21 +91,23 @@ export function createRpcClient<S extends DescService>(service: S, options: RpcC
     return () => signals.forEach((signal) => signal.removeEventListener('abort', cancel));
   };
 
-  const unary = (method: DescMethod) => (request: object, callOptions: CallOptions = {}) =>
-    new Promise((resolve, reject) => {
-      let unlink = () => {};
-      const call = client[method.localName](
-        create(method.input, request as never),
-        metadataFor(callOptions),
-        callOptionsFor(callOptions),
-        (error: ServiceError | null, response: unknown) => {
-          unlink();
-          if (error) reject(RpcError.from(error));
-          else resolve(response);
-        },
-      ) as { cancel(): void };
-      unlink = linkCancellation(call, callOptions);
-    });
+  const unary =
+    (method: DescMethod) =>
+    (request: object, callOptions: CallOptions = {}) =>
+      new Promise((resolve, reject) => {
+        let unlink = () => {};
+        const call = client[method.localName](
+          create(method.input, request as never),
+          metadataFor(callOptions),
+          callOptionsFor(callOptions),
+          (error: ServiceError | null, response: unknown) => {
+            unlink();
+            if (error) reject(RpcError.from(error));
+            else resolve(response);
+          },
+        ) as { cancel(): void };
+        unlink = linkCancellation(call, callOptions);
+      });
 
   const serverStreaming = (method: DescMethod) =>
     async function* (request: object, callOptions: CallOptions = {}) {
@@ -108,34 +127,36 @@ export function createRpcClient<S extends DescService>(service: S, options: RpcC
       }
     };
 
-  const clientStreaming = (method: DescMethod) => (requests: AsyncIterable<object> | Iterable<object>, callOptions: CallOptions = {}) =>
-    new Promise((resolve, reject) => {
-      let unlink = () => {};
-      const call = client[method.localName](
-        metadataFor(callOptions),
-        callOptionsFor(callOptions),
-        (error: ServiceError | null, response: unknown) => {
-          unlink();
-          if (error) reject(RpcError.from(error));
-          else resolve(response);
-        },
-      ) as ClientWritableStream<unknown>;
-      unlink = linkCancellation(call, callOptions);
-      void (async () => {
-        try {
-          for await (const request of requests) {
-            if (!call.write(create(method.input, request as never))) {
-              await new Promise((r) => call.once('drain', r));
+  const clientStreaming =
+    (method: DescMethod) =>
+    (requests: AsyncIterable<object> | Iterable<object>, callOptions: CallOptions = {}) =>
+      new Promise((resolve, reject) => {
+        let unlink = () => {};
+        const call = client[method.localName](
+          metadataFor(callOptions),
+          callOptionsFor(callOptions),
+          (error: ServiceError | null, response: unknown) => {
+            unlink();
+            if (error) reject(RpcError.from(error));
+            else resolve(response);
+          },
+        ) as ClientWritableStream<unknown>;
+        unlink = linkCancellation(call, callOptions);
+        void (async () => {
+          try {
+            for await (const request of requests) {
+              if (!call.write(create(method.input, request as never))) {
+                await new Promise((r) => call.once('drain', r));
+              }
             }
+            call.end();
+          } catch (error) {
+            // The caller's request stream failed: abandon the upload so the server sees CANCELLED.
+            call.cancel();
+            reject(error instanceof Error ? error : new Error(String(error)));
           }
-          call.end();
-        } catch (error) {
-          // The caller's request stream failed: abandon the upload so the server sees CANCELLED.
-          call.cancel();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      })();
-    });
+        })();
+      });
 
   const methods: Record<string, unknown> = {};
   for (const method of service.methods) {
@@ -151,7 +172,9 @@ export function createRpcClient<S extends DescService>(service: S, options: RpcC
         break;
       case 'bidi_streaming':
         methods[method.localName] = () => {
-          throw new Error(`${method.name}: bidirectional streaming is not supported by this client yet`);
+          throw new Error(
+            `${method.name}: bidirectional streaming is not supported by this client yet`,
+          );
         };
         break;
     }
@@ -159,7 +182,9 @@ export function createRpcClient<S extends DescService>(service: S, options: RpcC
   methods['close'] = () => client.close();
   methods['waitForReady'] = (timeoutMs: number) =>
     new Promise<void>((resolve, reject) =>
-      client.waitForReady(new Date(Date.now() + timeoutMs), (error) => (error ? reject(error) : resolve())),
+      client.waitForReady(new Date(Date.now() + timeoutMs), (error) =>
+        error ? reject(error) : resolve(),
+      ),
     );
   return methods as RpcClient<S>;
 }

@@ -1,16 +1,38 @@
-import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import type {
+  DescMessage,
+  DescMethod,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from '@bufbuild/protobuf';
 import type { CallContext } from './call-context.js';
 
 type Init<O extends DescMessage> = MessageInitShape<O>;
 
 /** The handler type of one method, by its kind. */
-export type MethodHandler<M> = M extends { methodKind: 'unary'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+export type MethodHandler<M> = M extends {
+  methodKind: 'unary';
+  input: infer I extends DescMessage;
+  output: infer O extends DescMessage;
+}
   ? (request: MessageShape<I>, context: CallContext) => Promise<Init<O>> | Init<O>
-  : M extends { methodKind: 'server_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  : M extends {
+        methodKind: 'server_streaming';
+        input: infer I extends DescMessage;
+        output: infer O extends DescMessage;
+      }
     ? (request: MessageShape<I>, context: CallContext) => AsyncIterable<Init<O>>
-    : M extends { methodKind: 'client_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    : M extends {
+          methodKind: 'client_streaming';
+          input: infer I extends DescMessage;
+          output: infer O extends DescMessage;
+        }
       ? (requests: AsyncIterable<MessageShape<I>>, context: CallContext) => Promise<Init<O>>
-      : M extends { methodKind: 'bidi_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      : M extends {
+            methodKind: 'bidi_streaming';
+            input: infer I extends DescMessage;
+            output: infer O extends DescMessage;
+          }
         ? (requests: AsyncIterable<MessageShape<I>>, context: CallContext) => AsyncIterable<Init<O>>
         : never;
 
@@ -34,14 +56,36 @@ export interface CallOptions {
 }
 
 /** The client method type of one method, by its kind. */
-export type ClientMethod<M> = M extends { methodKind: 'unary'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+export type ClientMethod<M> = M extends {
+  methodKind: 'unary';
+  input: infer I extends DescMessage;
+  output: infer O extends DescMessage;
+}
   ? (request: Init<I>, options?: CallOptions) => Promise<MessageShape<O>>
-  : M extends { methodKind: 'server_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
+  : M extends {
+        methodKind: 'server_streaming';
+        input: infer I extends DescMessage;
+        output: infer O extends DescMessage;
+      }
     ? (request: Init<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
-    : M extends { methodKind: 'client_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
-      ? (requests: AsyncIterable<Init<I>> | Iterable<Init<I>>, options?: CallOptions) => Promise<MessageShape<O>>
-      : M extends { methodKind: 'bidi_streaming'; input: infer I extends DescMessage; output: infer O extends DescMessage }
-        ? (requests: AsyncIterable<Init<I>> | Iterable<Init<I>>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
+    : M extends {
+          methodKind: 'client_streaming';
+          input: infer I extends DescMessage;
+          output: infer O extends DescMessage;
+        }
+      ? (
+          requests: AsyncIterable<Init<I>> | Iterable<Init<I>>,
+          options?: CallOptions,
+        ) => Promise<MessageShape<O>>
+      : M extends {
+            methodKind: 'bidi_streaming';
+            input: infer I extends DescMessage;
+            output: infer O extends DescMessage;
+          }
+        ? (
+            requests: AsyncIterable<Init<I>> | Iterable<Init<I>>,
+            options?: CallOptions,
+          ) => AsyncIterable<MessageShape<O>>
         : never;
 
 /** A typed promise client: one method per RPC, plus `close()`. */
@@ -58,4 +102,7 @@ export type RpcClient<S extends DescService> = {
  * A server-side interceptor: runs around every handler of a server, in registration order.
  * Throw an RpcError to refuse the call (e.g. UNAUTHENTICATED).
  */
-export type ServerInterceptor = (call: { method: DescMethod; context: CallContext }, next: () => Promise<void>) => Promise<void>;
+export type ServerInterceptor = (
+  call: { method: DescMethod; context: CallContext },
+  next: () => Promise<void>,
+) => Promise<void>;

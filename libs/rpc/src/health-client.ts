@@ -1,4 +1,9 @@
-import { credentials, loadPackageDefinition, type ServiceError, type ClientReadableStream } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  type ServiceError,
+  type ClientReadableStream,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 
@@ -16,7 +21,10 @@ interface HealthStub {
 
 function healthStub(address: string): HealthStub {
   const definition = loadPackageDefinition(loadSync(healthProtoPath, { enums: String }));
-  const grpc = definition['grpc'] as unknown as Record<string, Record<string, Record<string, new (a: string, c: unknown) => HealthStub>>>;
+  const grpc = definition['grpc'] as unknown as Record<
+    string,
+    Record<string, Record<string, new (a: string, c: unknown) => HealthStub>>
+  >;
   const Health = grpc['health']?.['v1']?.['Health'];
   if (!Health) throw new Error('grpc.health.v1.Health is missing from the health proto');
   return new Health(address, credentials.createInsecure());
@@ -26,7 +34,11 @@ function healthStub(address: string): HealthStub {
  * Asks a server's grpc.health.v1 service for its status ('' = the whole server). Rejects when the
  * server cannot be reached within `timeoutMs`.
  */
-export function checkHealth(address: string, service = '', timeoutMs = 1000): Promise<HealthStatus> {
+export function checkHealth(
+  address: string,
+  service = '',
+  timeoutMs = 1000,
+): Promise<HealthStatus> {
   const stub = healthStub(address);
   return new Promise<HealthStatus>((resolve, reject) =>
     stub.check({ service }, { deadline: new Date(Date.now() + timeoutMs) }, (error, reply) => {
@@ -38,7 +50,11 @@ export function checkHealth(address: string, service = '', timeoutMs = 1000): Pr
 }
 
 /** Follows a server's health status; `stop()` ends the watch. */
-export function watchHealth(address: string, onStatus: (status: HealthStatus) => void, service = ''): { stop(): void } {
+export function watchHealth(
+  address: string,
+  onStatus: (status: HealthStatus) => void,
+  service = '',
+): { stop(): void } {
   const stub = healthStub(address);
   const call = stub.watch({ service });
   call.on('data', (reply: { status: HealthStatus }) => onStatus(reply.status));

@@ -1,7 +1,19 @@
 export { Code, RpcError, type FieldViolation, type RpcErrorOptions } from './rpc-error.js';
 export type { CallContext } from './call-context.js';
-export type { CallOptions, ClientMethod, MethodHandler, RpcClient, ServerInterceptor, ServiceHandlers } from './handler-types.js';
-export { createRpcServer, type RpcServer, type RpcServerOptions, type ShutdownOptions } from './server.js';
+export type {
+  CallOptions,
+  ClientMethod,
+  MethodHandler,
+  RpcClient,
+  ServerInterceptor,
+  ServiceHandlers,
+} from './handler-types.js';
+export {
+  createRpcServer,
+  type RpcServer,
+  type RpcServerOptions,
+  type ShutdownOptions,
+} from './server.js';
 export { createRpcClient, type RpcClientOptions } from './client.js';
 export { exitOnSignals, type ShutdownHandlerOptions } from './shutdown.js';
 export type { RpcLogger } from './logger.js';

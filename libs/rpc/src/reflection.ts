@@ -22,7 +22,10 @@ export function reflectionPackageDefinition(services: readonly DescService[]): P
   );
   const definition: Record<string, unknown> = {};
   for (const service of services) {
-    definition[service.typeName] = { format: 'Protocol Buffer 3 FileDescriptorProto', fileDescriptorProtos };
+    definition[service.typeName] = {
+      format: 'Protocol Buffer 3 FileDescriptorProto',
+      fileDescriptorProtos,
+    };
   }
   const health = loadSync(healthProtoPath);
   return { ...health, ...definition } as PackageDefinition;

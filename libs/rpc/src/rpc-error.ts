@@ -1,4 +1,9 @@
-import { status as GrpcStatus, Metadata, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import {
+  status as GrpcStatus,
+  Metadata,
+  type ServiceError,
+  type StatusObject,
+} from '@grpc/grpc-js';
 
 /** gRPC status codes (the canonical numbering, shared by every gRPC implementation). */
 export const Code = GrpcStatus;
@@ -93,7 +98,11 @@ function fromServiceError(error: ServiceError): RpcError {
       trailers[key] = value;
     }
   }
-  return new RpcError(error.code, error.details || error.message, { violations, trailers, cause: error });
+  return new RpcError(error.code, error.details || error.message, {
+    violations,
+    trailers,
+    cause: error,
+  });
 }
 
 function parseViolations(value: Buffer): FieldViolation[] {

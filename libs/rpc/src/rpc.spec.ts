@@ -6,7 +6,14 @@ import {
   ScoreResponseSchema,
   type ScoreRequest,
 } from '@scoregate/contracts';
-import { Code, RpcError, createRpcClient, createRpcServer, type RpcServer, type ServiceHandlers } from './index.js';
+import {
+  Code,
+  RpcError,
+  createRpcClient,
+  createRpcServer,
+  type RpcServer,
+  type ServiceHandlers,
+} from './index.js';
 import { healthProbe, reflectionProbe } from './testing/grpc-probes.js';
 
 const silent = { info() {}, warn() {}, error() {} };
@@ -36,7 +43,9 @@ const notUsed = () => {
   throw RpcError.unimplemented('not used in this test');
 };
 
-function scoreHandlers(score: ServiceHandlers<typeof ScoreService>['score']): ServiceHandlers<typeof ScoreService> {
+function scoreHandlers(
+  score: ServiceHandlers<typeof ScoreService>['score'],
+): ServiceHandlers<typeof ScoreService> {
   return { score, scoreBatch: notUsed };
 }
 
@@ -50,7 +59,11 @@ describe('typed unary calls', () => {
         ScoreService,
         scoreHandlers((request) => {
           seen = request;
-          return { score: 0.25, requestId: request.requestId, servedBy: { model: 'm', version: '3' } };
+          return {
+            score: 0.25,
+            requestId: request.requestId,
+            servedBy: { model: 'm', version: '3' },
+          };
         }),
       ),
     );
@@ -68,20 +81,34 @@ describe('typed unary calls', () => {
 
   it('carries the status code, message and field violations of an RpcError to the client', async () => {
     const { address } = await serve((s) =>
-      s.register(ScoreService, scoreHandlers(() => Promise.reject(RpcError.invalidArgument('scorer', 'must not be empty')))),
+      s.register(
+        ScoreService,
+        scoreHandlers(() =>
+          Promise.reject(RpcError.invalidArgument('scorer', 'must not be empty')),
+        ),
+      ),
     );
-    const error = await scoreClient(address).score({}).catch((e: unknown) => e);
+    const error = await scoreClient(address)
+      .score({})
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe(Code.INVALID_ARGUMENT);
     expect((error as RpcError).message).toBe('scorer: must not be empty');
-    expect((error as RpcError).violations).toEqual([{ field: 'scorer', description: 'must not be empty' }]);
+    expect((error as RpcError).violations).toEqual([
+      { field: 'scorer', description: 'must not be empty' },
+    ]);
   });
 
   it('turns an unexpected exception into INTERNAL without leaking its message', async () => {
     const { address } = await serve((s) =>
-      s.register(ScoreService, scoreHandlers(() => Promise.reject(new Error('secret stack detail')))),
+      s.register(
+        ScoreService,
+        scoreHandlers(() => Promise.reject(new Error('secret stack detail'))),
+      ),
     );
-    const error = (await scoreClient(address).score({}).catch((e: unknown) => e)) as RpcError;
+    const error = (await scoreClient(address)
+      .score({})
+      .catch((e: unknown) => e)) as RpcError;
     expect(error.code).toBe(Code.INTERNAL);
     expect(error.message).toBe('internal error');
   });
@@ -191,11 +218,17 @@ describe('deadlines and cancellation', () => {
 describe('limits', () => {
   it('refuses a message over the size limit with RESOURCE_EXHAUSTED and keeps serving', async () => {
     const { address } = await serve(
-      (s) => s.register(ScoreService, scoreHandlers((request) => ({ requestId: request.requestId }))),
+      (s) =>
+        s.register(
+          ScoreService,
+          scoreHandlers((request) => ({ requestId: request.requestId })),
+        ),
       { maxReceiveMessageBytes: 1024 },
     );
     const client = scoreClient(address);
-    const error = (await client.score({ requestId: 'x'.repeat(4096) }).catch((e: unknown) => e)) as RpcError;
+    const error = (await client
+      .score({ requestId: 'x'.repeat(4096) })
+      .catch((e: unknown) => e)) as RpcError;
     expect(error.code).toBe(Code.RESOURCE_EXHAUSTED);
     const reply = await client.score({ requestId: 'small' });
     expect(reply.requestId).toBe('small');
@@ -204,14 +237,24 @@ describe('limits', () => {
 
 describe('health, reflection and shutdown', () => {
   it('answers health checks and lists its services through reflection', async () => {
-    const { address } = await serve((s) => s.register(ScoreService, scoreHandlers(() => ({}))));
+    const { address } = await serve((s) =>
+      s.register(
+        ScoreService,
+        scoreHandlers(() => ({})),
+      ),
+    );
     const health = healthProbe(address);
     const reflection = reflectionProbe(address);
-    cleanups.push(() => health.close(), () => reflection.close());
+    cleanups.push(
+      () => health.close(),
+      () => reflection.close(),
+    );
     expect(await health.check()).toBe('SERVING');
     expect(await health.check('scoregate.gateway.v1.ScoreService')).toBe('SERVING');
     const services = await reflection.listServices();
-    expect(services).toEqual(expect.arrayContaining(['scoregate.gateway.v1.ScoreService', 'grpc.health.v1.Health']));
+    expect(services).toEqual(
+      expect.arrayContaining(['scoregate.gateway.v1.ScoreService', 'grpc.health.v1.Health']),
+    );
     const file = await reflection.fileContainingSymbol('scoregate.gateway.v1.ScoreRequest');
     expect(file.fileDescriptorResponse?.fileDescriptorProto.length).toBeGreaterThan(0);
   });

@@ -10,7 +10,10 @@ export interface ServiceImplementation {
   readonly typeName: string;
 }
 
-export function implement<S extends DescService>(service: S, handlers: ServiceHandlers<S>): ServiceImplementation {
+export function implement<S extends DescService>(
+  service: S,
+  handlers: ServiceHandlers<S>,
+): ServiceImplementation {
   return { typeName: service.typeName, register: (server) => server.register(service, handlers) };
 }
 

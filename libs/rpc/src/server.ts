@@ -74,7 +74,12 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   let idle: (() => void) | undefined;
   let started = false;
 
-  function runHandler(method: DescMethod, call: ServerSurfaceCall, invoke: Invoke, fail: (e: RpcError) => void): void {
+  function runHandler(
+    method: DescMethod,
+    call: ServerSurfaceCall,
+    invoke: Invoke,
+    fail: (e: RpcError) => void,
+  ): void {
     const { context, dispose } = createCallContext(method, call);
     running++;
     const chain = interceptors.reduceRight<() => Promise<void>>(
@@ -91,7 +96,10 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
               : new RpcError(Code.CANCELLED, 'the call was cancelled', { cause: error })
             : RpcError.from(error);
         if (rpcError.code === Code.INTERNAL || rpcError.code === Code.UNKNOWN) {
-          logger.error({ err: error, method: method.name }, `${name}: ${method.parent.name}/${method.name} failed`);
+          logger.error(
+            { err: error, method: method.name },
+            `${name}: ${method.parent.name}/${method.name} failed`,
+          );
         }
         fail(rpcError);
       })
@@ -102,7 +110,10 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       });
   }
 
-  function implementationFor<S extends DescService>(service: S, handlers: ServiceHandlers<S>): UntypedServiceImplementation {
+  function implementationFor<S extends DescService>(
+    service: S,
+    handlers: ServiceHandlers<S>,
+  ): UntypedServiceImplementation {
     const implementation: UntypedServiceImplementation = {};
     const table = handlers as Record<string, (...args: unknown[]) => unknown>;
     for (const method of service.methods) {
@@ -112,11 +123,15 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       }
       switch (method.methodKind) {
         case 'unary':
-          implementation[method.localName] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
+          implementation[method.localName] = (
+            call: ServerUnaryCall<unknown, unknown>,
+            callback: sendUnaryData<unknown>,
+          ) =>
             runHandler(
               method,
               call,
-              async (context) => callback(null, await (handler(call.request, context) as Promise<unknown>)),
+              async (context) =>
+                callback(null, await (handler(call.request, context) as Promise<unknown>)),
               (error) => callback(error.toStatus()),
             );
           break;
@@ -126,18 +141,29 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
               method,
               call,
               async (context) => {
-                await writeAll(call, handler(call.request, context) as AsyncIterable<unknown>, context.signal);
+                await writeAll(
+                  call,
+                  handler(call.request, context) as AsyncIterable<unknown>,
+                  context.signal,
+                );
                 call.end();
               },
               (error) => call.emit('error', error.toStatus()),
             );
           break;
         case 'client_streaming':
-          implementation[method.localName] = (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) =>
+          implementation[method.localName] = (
+            call: ServerReadableStream<unknown, unknown>,
+            callback: sendUnaryData<unknown>,
+          ) =>
             runHandler(
               method,
               call,
-              async (context) => callback(null, await (handler(call as AsyncIterable<unknown>, context) as Promise<unknown>)),
+              async (context) =>
+                callback(
+                  null,
+                  await (handler(call as AsyncIterable<unknown>, context) as Promise<unknown>),
+                ),
               (error) => callback(error.toStatus()),
             );
           break;
@@ -147,7 +173,11 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
               method,
               call,
               async (context) => {
-                await writeAll(call, handler(call, context) as AsyncIterable<unknown>, context.signal);
+                await writeAll(
+                  call,
+                  handler(call, context) as AsyncIterable<unknown>,
+                  context.signal,
+                );
                 call.end();
               },
               (error) => call.emit('error', error.toStatus()),
@@ -172,9 +202,13 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
         health.addToServer(server);
         new ReflectionService(reflectionPackageDefinition(services)).addToServer(server);
       }
-      const credentials = options.tls ? serverCredentials(options.tls) : ServerCredentials.createInsecure();
+      const credentials = options.tls
+        ? serverCredentials(options.tls)
+        : ServerCredentials.createInsecure();
       return new Promise<number>((resolve, reject) => {
-        server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
+        server.bindAsync(address, credentials, (error, port) =>
+          error ? reject(error) : resolve(port),
+        );
       });
     },
 
@@ -191,9 +225,17 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       await delay(drainDelayMs);
       // Stop taking new calls; calls already running go on.
       const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      const drained = running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-      const timedOut = await Promise.race([drained.then(() => false), delay(graceMs).then(() => true)]);
-      if (timedOut) logger.warn({ inFlight: running }, `${name}: grace period over, cutting ${running} call(s)`);
+      const drained =
+        running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        delay(graceMs).then(() => true),
+      ]);
+      if (timedOut)
+        logger.warn(
+          { inFlight: running },
+          `${name}: grace period over, cutting ${running} call(s)`,
+        );
       // Give the last responses time to reach the wire; then cut what still holds a connection
       // open (long-lived streams that are not ours, such as health Watch).
       await Promise.race([closed, delay(flushMs)]);
@@ -206,7 +248,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
 
 async function writeAll(
   call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
-  messages: AsyncIterable<unknown>, signal: AbortSignal): Promise<void> {
+  messages: AsyncIterable<unknown>,
+  signal: AbortSignal,
+): Promise<void> {
   for await (const message of messages) {
     if (signal.aborted) return;
     if (!call.write(message)) await once(call, 'drain', { signal });

@@ -1,5 +1,12 @@
 import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
-import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from '@bufbuild/protobuf';
+import {
+  create,
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+} from '@bufbuild/protobuf';
 
 /** The HTTP/2 path of a method, e.g. `/scoregate.gateway.v1.ScoreService/Score`. */
 export function methodPath(method: DescMethod): string {
@@ -28,8 +35,10 @@ export function toServiceDefinition(service: DescService): ServiceDefinition {
     definition[method.localName] = {
       path: methodPath(method),
       originalName: method.name,
-      requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
-      responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
+      requestStream:
+        method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
+      responseStream:
+        method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
       requestSerialize: serializer(method.input),
       requestDeserialize: deserializer(method.input) as (bytes: Buffer) => object,
       responseSerialize: serializer(method.output),

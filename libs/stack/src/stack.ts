@@ -79,17 +79,26 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       },
     });
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => options.onOutput?.(service.name, line));
+      createInterface({ input: stream }).on('line', (line) =>
+        options.onOutput?.(service.name, line),
+      );
     }
     const exited = new Promise<number | string>((resolve) =>
       child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
     );
-    services[service.name] = { name: service.name, address: address(service.name), process: child, exited };
+    services[service.name] = {
+      name: service.name,
+      address: address(service.name),
+      process: child,
+      exited,
+    };
   }
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   try {
-    await Promise.all(Object.values(services).map((service) => waitUntilServing(service, deadline)));
+    await Promise.all(
+      Object.values(services).map((service) => waitUntilServing(service, deadline)),
+    );
   } catch (error) {
     await stopAll(services);
     throw error;
@@ -101,22 +110,27 @@ async function waitUntilServing(service: RunningService, deadline: number): Prom
   let exitedWith: number | string | undefined;
   void service.exited.then((code) => (exitedWith = code));
   for (;;) {
-    if (exitedWith !== undefined) throw new Error(`${service.name} exited (${exitedWith}) before it was SERVING`);
+    if (exitedWith !== undefined)
+      throw new Error(`${service.name} exited (${exitedWith}) before it was SERVING`);
     try {
       if ((await checkHealth(service.address, '', 500)) === 'SERVING') return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${service.name} was not SERVING on ${service.address} in time`);
+    if (Date.now() > deadline)
+      throw new Error(`${service.name} was not SERVING on ${service.address} in time`);
     await sleep(100);
   }
 }
 
-async function stopAll(services: Partial<Record<ServiceName, RunningService>>): Promise<Record<ServiceName, number | string>> {
+async function stopAll(
+  services: Partial<Record<ServiceName, RunningService>>,
+): Promise<Record<ServiceName, number | string>> {
   const codes = {} as Record<ServiceName, number | string>;
   await Promise.all(
     Object.values(services).map(async (service) => {
-      if (service.process.exitCode === null && service.process.signalCode === null) service.process.kill('SIGTERM');
+      if (service.process.exitCode === null && service.process.signalCode === null)
+        service.process.kill('SIGTERM');
       const timer = setTimeout(() => service.process.kill('SIGKILL'), 15_000);
       codes[service.name] = await service.exited;
       clearTimeout(timer);

@@ -18,8 +18,14 @@ describe('SIGTERM with calls in flight', () => {
   it('turns health NOT_SERVING first, completes the in-flight calls OK, and exits 0', async () => {
     const gateway = stack.services.gateway;
     const scoring = stack.services['scoring-service'].process;
-    const client = createRpcClient(ScoreService, { address: gateway.address, defaultTimeoutMs: 10_000 });
-    await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-0001' }] });
+    const client = createRpcClient(ScoreService, {
+      address: gateway.address,
+      defaultTimeoutMs: 10_000,
+    });
+    await client.score({
+      scorer: 'truck-roll-priority',
+      entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+    });
 
     const events: string[] = [];
     const watch = watchHealth(gateway.address, (status) => events.push(`health:${status}`));
@@ -28,7 +34,11 @@ describe('SIGTERM with calls in flight', () => {
     scoring.kill('SIGSTOP');
     const calls = ['c-0001', 'c-0002', 'c-0003', 'c-0004'].map((key) =>
       client
-        .score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key }], budget: durationFromMs(4000) })
+        .score({
+          scorer: 'truck-roll-priority',
+          entityKeys: [{ entityType: 'customer', key }],
+          budget: durationFromMs(4000),
+        })
         .then((reply) => {
           events.push('call:ok');
           return reply;

@@ -11,10 +11,15 @@ const run = promisify(execFile);
 export function grpcurlPath(): string {
   const fromEnv = process.env['GRPCURL'];
   if (fromEnv && existsSync(fromEnv)) return fromEnv;
-  return execFileSync('bash', [join(repoRoot, 'tools/grpcurl/install.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return execFileSync('bash', [join(repoRoot, 'tools/grpcurl/install.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 }
 
 export async function grpcurl(args: string[]): Promise<string> {
-  const { stdout } = await run(grpcurlPath(), ['-plaintext', '-max-time', '10', ...args], { timeout: 20_000 });
+  const { stdout } = await run(grpcurlPath(), ['-plaintext', '-max-time', '10', ...args], {
+    timeout: 20_000,
+  });
   return stdout;
 }

@@ -37,8 +37,18 @@ describe.each(SERVICES.map((s) => [s.name] as const))('%s', (name) => {
 
 describe('grpcurl, with nothing but reflection, calls', () => {
   it('Score on the gateway and gets the golden prediction', async () => {
-    const body = JSON.stringify({ scorer: 'truck-roll-priority', entity_keys: [{ entity_type: 'customer', key: 'c-0001' }] });
-    const reply = JSON.parse(await grpcurl(['-d', body, stack.address('gateway'), 'scoregate.gateway.v1.ScoreService/Score'])) as {
+    const body = JSON.stringify({
+      scorer: 'truck-roll-priority',
+      entity_keys: [{ entity_type: 'customer', key: 'c-0001' }],
+    });
+    const reply = JSON.parse(
+      await grpcurl([
+        '-d',
+        body,
+        stack.address('gateway'),
+        'scoregate.gateway.v1.ScoreService/Score',
+      ]),
+    ) as {
       score: number;
       servedBy: { model: string; version: string };
       traceId: string;
@@ -50,7 +60,12 @@ describe('grpcurl, with nothing but reflection, calls', () => {
 
   it('ModelMetadata on scoring-service', async () => {
     const reply = JSON.parse(
-      await grpcurl(['-d', '{"name":"truck-roll-logreg"}', stack.address('scoring-service'), 'inference.GRPCInferenceService/ModelMetadata']),
+      await grpcurl([
+        '-d',
+        '{"name":"truck-roll-logreg"}',
+        stack.address('scoring-service'),
+        'inference.GRPCInferenceService/ModelMetadata',
+      ]),
     ) as { inputs: { name: string; datatype: string; shape: string[] }[] };
     expect(reply.inputs).toEqual([{ name: 'features', datatype: 'FP32', shape: ['-1', '4'] }]);
   });

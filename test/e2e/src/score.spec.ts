@@ -1,14 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoreService } from '@scoregate/contracts';
 import { Code, RpcError, createRpcClient, type RpcClient } from '@scoregate/rpc';
-import { demoEntities, golden, readSpans, sleep, startE2eStack, type E2eStack } from './stack-fixture.js';
+import {
+  demoEntities,
+  golden,
+  readSpans,
+  sleep,
+  startE2eStack,
+  type E2eStack,
+} from './stack-fixture.js';
 
 let stack: E2eStack;
 let client: RpcClient<typeof ScoreService>;
 
 beforeAll(async () => {
   stack = await startE2eStack();
-  client = createRpcClient(ScoreService, { address: stack.address('gateway'), defaultTimeoutMs: 10_000 });
+  client = createRpcClient(ScoreService, {
+    address: stack.address('gateway'),
+    defaultTimeoutMs: 10_000,
+  });
 });
 afterAll(async () => {
   client?.close();
@@ -20,29 +30,49 @@ describe('Score through the five services', () => {
     const expected = golden.predictions['truck-roll-gbt'];
     expect(demoEntities.length).toBeGreaterThanOrEqual(10);
     for (const [i, entity] of demoEntities.entries()) {
-      const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: entity.entityType, key: entity.key }] });
+      const reply = await client.score({
+        scorer: 'truck-roll-priority',
+        entityKeys: [{ entityType: entity.entityType, key: entity.key }],
+      });
       // The golden file holds the float32 Python computed, widened to double: equality is exact.
       expect(reply.score).toBe(expected?.probabilities[i]?.[1]);
       const label = reply.outputs.find((o) => o.name === 'label');
       expect(label?.values).toEqual([expected?.label[i]]);
       expect(reply.outputs.find((o) => o.name === 'probabilities')?.shape).toEqual([2n]);
-      expect(reply.servedBy).toMatchObject({ model: 'truck-roll-gbt', version: '1', alias: 'champion' });
+      expect(reply.servedBy).toMatchObject({
+        model: 'truck-roll-gbt',
+        version: '1',
+        alias: 'champion',
+      });
       expect(reply.degraded).toBe(false);
       expect(reply.reasons).toEqual([]);
-      expect(reply.timings?.stages.map((s) => s.stage)).toEqual(['resolve', 'features', 'inference']);
+      expect(reply.timings?.stages.map((s) => s.stage)).toEqual([
+        'resolve',
+        'features',
+        'inference',
+      ]);
     }
   });
 
   it('returns a W3C trace id shared by the spans of gateway, feature-service and scoring-service', async () => {
-    const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-0002' }] });
+    const reply = await client.score({
+      scorer: 'truck-roll-priority',
+      entityKeys: [{ entityType: 'customer', key: 'c-0002' }],
+    });
     expect(reply.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(reply.traceId).not.toBe('0'.repeat(32));
     let services = new Set<string>();
     for (let i = 0; i < 100 && services.size < 3; i++) {
-      services = new Set(readSpans(stack.tracesFile).filter((s) => s.traceId === reply.traceId).map((s) => s.serviceName));
+      services = new Set(
+        readSpans(stack.tracesFile)
+          .filter((s) => s.traceId === reply.traceId)
+          .map((s) => s.serviceName),
+      );
       if (services.size < 3) await sleep(100);
     }
-    expect([...services].sort()).toEqual(expect.arrayContaining(['feature-service', 'gateway', 'scoring-service']));
+    expect([...services].sort()).toEqual(
+      expect.arrayContaining(['feature-service', 'gateway', 'scoring-service']),
+    );
     const spans = readSpans(stack.tracesFile).filter((s) => s.traceId === reply.traceId);
     // The downstream servers' spans are children of the gateway's client spans: one tree, not three.
     const serverSpans = spans.filter((s) => s.kind === 'SERVER' && s.serviceName !== 'gateway');
@@ -60,15 +90,30 @@ describe('bad input', () => {
     );
 
   it('refuses an unknown scorer with NOT_FOUND', async () => {
-    const error = await score({ scorer: 'no-such-scorer', entityKeys: [{ entityType: 'customer', key: 'c-0001' }] });
+    const error = await score({
+      scorer: 'no-such-scorer',
+      entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+    });
     expect(error?.code).toBe(Code.NOT_FOUND);
     expect(error?.message).toBe('scorer "no-such-scorer" not found');
   });
 
   it.each([
-    ['a missing scorer', { entityKeys: [{ entityType: 'customer', key: 'c-0001' }] }, 'scorer: is required (e.g. "truck-roll-priority")'],
-    ['no entity key', { scorer: 'truck-roll-priority' }, 'entity_keys: at least one entity key is required'],
-    ['an empty entity key', { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: '' }] }, 'entity_keys[0].key: is required'],
+    [
+      'a missing scorer',
+      { entityKeys: [{ entityType: 'customer', key: 'c-0001' }] },
+      'scorer: is required (e.g. "truck-roll-priority")',
+    ],
+    [
+      'no entity key',
+      { scorer: 'truck-roll-priority' },
+      'entity_keys: at least one entity key is required',
+    ],
+    [
+      'an empty entity key',
+      { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: '' }] },
+      'entity_keys[0].key: is required',
+    ],
     [
       'an entity key with control characters',
       { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-\u00001' }] },
@@ -76,7 +121,10 @@ describe('bad input', () => {
     ],
     [
       'an entity key over 256 bytes',
-      { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'k'.repeat(300) }] },
+      {
+        scorer: 'truck-roll-priority',
+        entityKeys: [{ entityType: 'customer', key: 'k'.repeat(300) }],
+      },
       'entity_keys[0].key: is 300 bytes; at most 256',
     ],
     [
@@ -91,14 +139,24 @@ describe('bad input', () => {
   });
 
   it('refuses a message over the size limit with RESOURCE_EXHAUSTED and keeps serving', async () => {
-    const error = await score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-0001' }], requestId: 'x'.repeat(2 * 1024 * 1024) });
+    const error = await score({
+      scorer: 'truck-roll-priority',
+      entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+      requestId: 'x'.repeat(2 * 1024 * 1024),
+    });
     expect(error?.code).toBe(Code.RESOURCE_EXHAUSTED);
-    const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'c-0001' }] });
+    const reply = await client.score({
+      scorer: 'truck-roll-priority',
+      entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+    });
     expect(reply.servedBy?.model).toBe('truck-roll-gbt');
   });
 
   it('answers a customer without stored features from the default answer, and says so', async () => {
-    const reply = await client.score({ scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'customer', key: 'unknown-customer' }] });
+    const reply = await client.score({
+      scorer: 'truck-roll-priority',
+      entityKeys: [{ entityType: 'customer', key: 'unknown-customer' }],
+    });
     expect(reply.degraded).toBe(true);
     expect(reply.score).toBe(0.3);
     expect(reply.servedBy?.alias).toBe('default');

@@ -6,7 +6,9 @@ import { startStack, type RunningStack, type ServiceName } from '@scoregate/stac
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 export const fixtures = join(repoRoot, 'tools/models/fixtures');
-export const e2eCatalogue = fileURLToPath(new URL('../fixtures/e2e-catalogue.json', import.meta.url));
+export const e2eCatalogue = fileURLToPath(
+  new URL('../fixtures/e2e-catalogue.json', import.meta.url),
+);
 
 export interface E2eStack extends RunningStack {
   readonly tracesFile: string;
@@ -19,7 +21,9 @@ export async function startE2eStack(): Promise<E2eStack> {
   const tracesFile = join(dir, 'spans.jsonl');
   const output: string[] = [];
   const ports = Object.fromEntries(
-    ['gateway', 'feature-service', 'scoring-service', 'registry-service', 'retrain-service'].map((s) => [s, 0]),
+    ['gateway', 'feature-service', 'scoring-service', 'registry-service', 'retrain-service'].map(
+      (s) => [s, 0],
+    ),
   ) as Record<ServiceName, number>;
   const stack = await startStack({
     root: repoRoot,
@@ -54,7 +58,9 @@ export interface Golden {
   predictions: Record<string, { label: number[]; probabilities: number[][] }>;
 }
 export const golden = JSON.parse(readFileSync(join(fixtures, 'golden.json'), 'utf8')) as Golden;
-export const demoEntities = JSON.parse(readFileSync(join(fixtures, 'demo-entities.json'), 'utf8')) as {
+export const demoEntities = JSON.parse(
+  readFileSync(join(fixtures, 'demo-entities.json'), 'utf8'),
+) as {
   entityType: string;
   key: string;
 }[];

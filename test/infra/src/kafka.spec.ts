@@ -45,7 +45,11 @@ describe(`kafka at ${KAFKA_BROKERS.join(',')}`, () => {
       );
 
       await withTimeout(consumer.connect(), 15_000, 'connecting the Kafka consumer');
-      await withTimeout(consumer.subscribe({ topics: [topic], fromBeginning: true }), 15_000, 'subscribing');
+      await withTimeout(
+        consumer.subscribe({ topics: [topic], fromBeginning: true }),
+        15_000,
+        'subscribing',
+      );
       const received = new Promise<string>((resolve) => {
         void consumer.run({
           eachMessage: async ({ message }) => {
@@ -59,10 +63,14 @@ describe(`kafka at ${KAFKA_BROKERS.join(',')}`, () => {
         withTimeout(consumer.disconnect(), 10_000, 'disconnecting the consumer'),
         withTimeout(producer.disconnect(), 10_000, 'disconnecting the producer'),
       ]);
-      await withTimeout(admin.deleteTopics({ topics: [topic], timeout: 5_000 }), 10_000, 'deleting the topic').catch(
+      await withTimeout(
+        admin.deleteTopics({ topics: [topic], timeout: 5_000 }),
+        10_000,
+        'deleting the topic',
+      ).catch(() => undefined);
+      await withTimeout(admin.disconnect(), 10_000, 'disconnecting the admin client').catch(
         () => undefined,
       );
-      await withTimeout(admin.disconnect(), 10_000, 'disconnecting the admin client').catch(() => undefined);
     }
   });
 });

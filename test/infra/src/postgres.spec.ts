@@ -2,7 +2,10 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { setting, withTimeout } from './support.js';
 
-const DATABASE_URL = setting('DATABASE_URL', 'postgres://scoregate:scoregate@127.0.0.1:5432/scoregate');
+const DATABASE_URL = setting(
+  'DATABASE_URL',
+  'postgres://scoregate:scoregate@127.0.0.1:5432/scoregate',
+);
 
 describe(`postgres at ${DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}`, () => {
   it('answers SELECT 1 as the scoregate role', async () => {
@@ -22,7 +25,9 @@ describe(`postgres at ${DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}`, () => {
       );
       expect(result.rows).toEqual([{ one: 1, who: 'scoregate', db: 'scoregate' }]);
     } finally {
-      await withTimeout(client.end(), 5_000, 'closing the PostgreSQL connection').catch(() => undefined);
+      await withTimeout(client.end(), 5_000, 'closing the PostgreSQL connection').catch(
+        () => undefined,
+      );
     }
   });
 });

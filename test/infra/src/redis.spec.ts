@@ -21,12 +21,17 @@ describe(`redis at ${REDIS_URL}`, () => {
       lastError = err;
     });
     try {
-      await withTimeout(client.connect(), 10_000, `connecting to ${REDIS_URL}`).catch((err: unknown) => {
-        const reason = lastError?.message ?? (err instanceof Error ? err.message : String(err));
-        throw new Error(`cannot connect to Redis at ${REDIS_URL} (start it with tools/infra/up.sh redis): ${reason}`, {
-          cause: err,
-        });
-      });
+      await withTimeout(client.connect(), 10_000, `connecting to ${REDIS_URL}`).catch(
+        (err: unknown) => {
+          const reason = lastError?.message ?? (err instanceof Error ? err.message : String(err));
+          throw new Error(
+            `cannot connect to Redis at ${REDIS_URL} (start it with tools/infra/up.sh redis): ${reason}`,
+            {
+              cause: err,
+            },
+          );
+        },
+      );
       const key = `scoregate:infra-smoke:${uniqueSuffix()}`;
       const value = `value-${uniqueSuffix()}`;
       expect(await client.set(key, value, 'EX', 60)).toBe('OK');

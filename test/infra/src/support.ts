@@ -11,7 +11,10 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`${what} did not complete within ${ms} ms (is tools/infra/up.sh running?)`)),
+      () =>
+        reject(
+          new Error(`${what} did not complete within ${ms} ms (is tools/infra/up.sh running?)`),
+        ),
       ms,
     );
   });

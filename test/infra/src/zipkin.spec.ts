@@ -39,7 +39,9 @@ describe(`zipkin at ${ZIPKIN_URL}`, () => {
     let lastStatus = 0;
     let spans: ZipkinSpan[] = [];
     while (Date.now() < deadline) {
-      const res = await fetch(`${ZIPKIN_URL}/api/v2/trace/${traceId}`, { signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(`${ZIPKIN_URL}/api/v2/trace/${traceId}`, {
+        signal: AbortSignal.timeout(5_000),
+      });
       lastStatus = res.status;
       if (res.ok) {
         spans = (await res.json()) as ZipkinSpan[];

@@ -1,4 +1,10 @@
-import { credentials, loadPackageDefinition, type ServiceError, type ClientReadableStream, type ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  type ServiceError,
+  type ClientReadableStream,
+  type ClientDuplexStream,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRequire } from 'node:module';
@@ -23,7 +29,10 @@ interface ReflectionReply {
   errorResponse?: { errorCode: number; errorMessage: string };
 }
 
-type Constructor<T> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => T;
+type Constructor<T> = new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+) => T;
 
 function stub<T>(protoFile: string, path: string[], address: string): T {
   const definition = loadPackageDefinition(loadSync(protoFile, { keepCase: false, enums: String }));
@@ -37,7 +46,9 @@ export function healthProbe(address: string) {
   return {
     check: (service = '') =>
       new Promise<string>((resolve, reject) =>
-        client.check({ service }, (error, reply) => (error ? reject(error) : resolve(reply.status))),
+        client.check({ service }, (error, reply) =>
+          error ? reject(error) : resolve(reply.status),
+        ),
       ),
     watch: (service = '') => client.watch({ service }),
     close: () => client.close(),
@@ -46,8 +57,13 @@ export function healthProbe(address: string) {
 
 export function reflectionProbe(address: string) {
   const require = createRequire(import.meta.url);
-  const protoFile = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
-  const client = stub<ReflectionStub>(protoFile, ['grpc', 'reflection', 'v1', 'ServerReflection'], address);
+  const protoFile =
+    require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+  const client = stub<ReflectionStub>(
+    protoFile,
+    ['grpc', 'reflection', 'v1', 'ServerReflection'],
+    address,
+  );
   const ask = (request: object) =>
     new Promise<ReflectionReply>((resolve, reject) => {
       const call = client.serverReflectionInfo();
@@ -59,7 +75,8 @@ export function reflectionProbe(address: string) {
       call.write(request);
     });
   return {
-    listServices: async () => (await ask({ listServices: '' })).listServicesResponse?.service.map((s) => s.name) ?? [],
+    listServices: async () =>
+      (await ask({ listServices: '' })).listServicesResponse?.service.map((s) => s.name) ?? [],
     fileContainingSymbol: async (symbol: string) => ask({ fileContainingSymbol: symbol }),
     close: () => client.close(),
   };
