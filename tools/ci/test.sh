@@ -30,8 +30,8 @@ step "format and lint (module boundaries, third-party import ownership)"
 npx prettier --check . --log-level warn
 nx run-many -t lint --outputStyle=static
 
-step "build"
-nx run-many -t build --outputStyle=static
+step "build, and type-check every project including its specs"
+nx run-many -t build typecheck --outputStyle=static
 
 step "tests"
 results_dir="$(pwd)/test-output"

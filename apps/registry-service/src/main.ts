@@ -38,16 +38,10 @@ logger.info(
   `serving a read-only catalogue of ${models.length} model(s) and ${scorers.length} scorer(s), loaded from ${catalogue.source}; uploads and alias moves are not available yet`,
 );
 
-// Open Watch streams end (UNAVAILABLE) as soon as the drain starts, so they do not hold it.
-const draining = new AbortController();
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => draining.abort());
-
 await serve({
   name: 'registry-service',
   logger,
   address: `${config.REGISTRY_SERVICE_HOST}:${config.REGISTRY_SERVICE_PORT}`,
-  services: [
-    implement(RegistryService, createRegistryHandlers(catalogue, { draining: draining.signal })),
-  ],
+  services: [implement(RegistryService, createRegistryHandlers(catalogue))],
   onStopped: shutdownTelemetry,
 });

@@ -15,7 +15,6 @@ import { DEFAULT_MANIFEST_FILE, loadCatalogue, type Catalogue } from './catalogu
 import { createRegistryHandlers } from './registry-handlers.js';
 
 const silent = { info() {}, warn() {}, error() {} };
-const draining = new AbortController();
 let catalogue: Catalogue;
 let server: RpcServer;
 let client: RpcClient<typeof RegistryService>;
@@ -33,10 +32,7 @@ beforeAll(async () => {
   manifest = JSON.parse(await readFile(DEFAULT_MANIFEST_FILE, 'utf8')) as typeof manifest;
   catalogue = await loadCatalogue();
   server = createRpcServer({ name: 'registry-test', logger: silent });
-  server.register(
-    RegistryService,
-    createRegistryHandlers(catalogue, { draining: draining.signal }),
-  );
+  server.register(RegistryService, createRegistryHandlers(catalogue));
   const port = await server.listen('127.0.0.1:0');
   client = createRpcClient(RegistryService, { address: `127.0.0.1:${port}` });
 });
@@ -348,10 +344,12 @@ describe('draining', () => {
       if (next.value?.change.case === 'snapshotComplete') break;
     }
     const started = Date.now();
-    draining.abort();
+    const stopped = server.shutdown({ drainDelayMs: 0, graceMs: 10_000 });
     const error = await rpcError(stream.next());
     expect(error.code).toBe(Code.UNAVAILABLE);
     expect(error.message).toContain('watch again from revision 1');
+    // The open Watch did not hold the graceful shutdown for its 10 s grace period.
+    await stopped;
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });

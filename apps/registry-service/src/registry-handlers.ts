@@ -7,14 +7,6 @@ import type { RegistryReader } from './registry-reader.js';
 /** Largest artifact chunk sent by DownloadModelVersion (the proto's limit). */
 export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 
-export interface RegistryHandlerOptions {
-  /**
-   * Aborted when the server starts draining: open Watch streams then end with UNAVAILABLE so
-   * clients resume elsewhere, instead of holding the graceful shutdown until its grace period ends.
-   */
-  readonly draining?: AbortSignal;
-}
-
 type Selector =
   { case: 'version' | 'alias'; value: string } | { case: undefined; value?: undefined };
 
@@ -26,7 +18,6 @@ type Selector =
  */
 export function createRegistryHandlers(
   reader: RegistryReader,
-  options: RegistryHandlerOptions = {},
 ): ServiceHandlers<typeof RegistryService> {
   const readOnly = (method: string) =>
     RpcError.unimplemented(
@@ -142,7 +133,9 @@ export function createRegistryHandlers(
       for (const value of scorers) yield { ...item, change: { case: 'scorerPut', value } } as const;
       yield { ...item, change: { case: 'snapshotComplete', value: {} } } as const;
 
-      await untilCancelledOrDraining(context, options.draining);
+      // When the server starts draining, an open Watch ends with UNAVAILABLE so the client
+      // resumes elsewhere instead of holding the graceful shutdown until its grace period ends.
+      await untilCancelledOrDraining(context);
       if (!context.signal.aborted) {
         throw new RpcError(
           Code.UNAVAILABLE,
@@ -196,12 +189,8 @@ function checkPaging(pageSize: number, pageToken: string): void {
   }
 }
 
-function untilCancelledOrDraining(
-  context: CallContext,
-  draining: AbortSignal | undefined,
-): Promise<void> {
-  const stop =
-    draining === undefined ? context.signal : AbortSignal.any([context.signal, draining]);
+function untilCancelledOrDraining(context: CallContext): Promise<void> {
+  const stop = AbortSignal.any([context.signal, context.draining]);
   if (stop.aborted) return Promise.resolve();
   return new Promise((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
 }

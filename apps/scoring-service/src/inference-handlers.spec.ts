@@ -200,7 +200,7 @@ describe('ModelInfer input validation', () => {
       'outputs[0].name: model "truck-roll-gbt" has no output "scores"; its outputs are "label", "probabilities"',
     ],
   ] as const)('refuses %s with a precise status', async (_case, request, code, message) => {
-    const error = await infer(request as Parameters<typeof client.modelInfer>[0]);
+    const error = await infer(request as unknown as Parameters<typeof client.modelInfer>[0]);
     expect(error).toBeInstanceOf(RpcError);
     expect(error?.code).toBe(code);
     expect(error?.message).toBe(message);

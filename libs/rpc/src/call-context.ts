@@ -23,6 +23,11 @@ export interface CallContext {
   readonly method: DescMethod;
   /** Aborted when the client cancels, the deadline passes, or the server shuts down hard. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted when the server starts a graceful shutdown. Unary calls should finish normally;
+   * long-lived streams (watches) should end, so that the drain does not wait on them.
+   */
+  readonly draining: AbortSignal;
   /** Absolute deadline in epoch milliseconds, or Infinity when the client set none. */
   readonly deadline: number;
   /** Request headers (lower-case keys; `-bin` keys hold binary values). */
@@ -52,6 +57,7 @@ function headersOf(metadata: Metadata): Map<string, string | Buffer> {
 export function createCallContext(
   method: DescMethod,
   call: ServerSurfaceCall,
+  draining: AbortSignal,
 ): { context: CallContext; dispose: () => void } {
   const controller = new AbortController();
   const deadline = toEpochMs(call.getDeadline());
@@ -67,6 +73,7 @@ export function createCallContext(
   const context: CallContext = {
     method,
     signal: controller.signal,
+    draining,
     deadline,
     requestHeaders: headersOf(call.metadata),
     peer: call.getPeer(),

@@ -235,6 +235,38 @@ describe('limits', () => {
   });
 });
 
+describe('draining', () => {
+  it('tells long-lived streams that the server is draining, so they do not hold the shutdown', async () => {
+    const server = createRpcServer({ name: 'test', logger: silent });
+    server.register(RegistryService, {
+      ...(Object.fromEntries(
+        RegistryService.methods.map((m) => [m.localName, notUsed]),
+      ) as unknown as ServiceHandlers<typeof RegistryService>),
+      async *watch(_request, context) {
+        yield { revision: 1n };
+        await new Promise((resolve) =>
+          context.draining.addEventListener('abort', resolve, { once: true }),
+        );
+        yield { revision: 2n };
+      },
+    });
+    const client = createRpcClient(RegistryService, {
+      address: `127.0.0.1:${await server.listen('127.0.0.1:0')}`,
+    });
+    cleanups.push(() => client.close());
+    const revisions: bigint[] = [];
+    const watching = (async () => {
+      for await (const change of client.watch({})) revisions.push(change.revision);
+    })();
+    while (revisions.length === 0) await sleep(10);
+    const started = Date.now();
+    await server.shutdown({ drainDelayMs: 0, graceMs: 10_000 });
+    await watching;
+    expect(revisions).toEqual([1n, 2n]);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
 describe('health, reflection and shutdown', () => {
   it('answers health checks and lists its services through reflection', async () => {
     const { address } = await serve((s) =>

@@ -53,7 +53,7 @@ export interface RpcServer {
   setServing(serving: boolean, service?: string): void;
   /** Number of handler calls currently running. */
   inFlight(): number;
-  /** NOT_SERVING → stop taking calls → wait for in-flight calls (bounded) → close. */
+  /** NOT_SERVING → stop taking calls → wait for in-flight calls (bounded) → close. Idempotent. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
 
@@ -70,9 +70,11 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const interceptors = options.interceptors ?? [];
   const services: DescService[] = [];
   const health = new HealthImplementation({ '': 'SERVING' });
+  const draining = new AbortController();
   let running = 0;
   let idle: (() => void) | undefined;
   let started = false;
+  let stopping: Promise<void> | undefined;
 
   function runHandler(
     method: DescMethod,
@@ -80,7 +82,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     invoke: Invoke,
     fail: (e: RpcError) => void,
   ): void {
-    const { context, dispose } = createCallContext(method, call);
+    const { context, dispose } = createCallContext(method, call, draining.signal);
     running++;
     const chain = interceptors.reduceRight<() => Promise<void>>(
       (next, interceptor) => () => interceptor({ method, context }, next),
@@ -218,32 +220,39 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
 
     inFlight: () => running,
 
-    async shutdown({ drainDelayMs = 100, graceMs = 10_000, flushMs = 250 } = {}) {
-      health.setStatus('', 'NOT_SERVING');
-      for (const service of services) health.setStatus(service.typeName, 'NOT_SERVING');
-      logger.info({ inFlight: running }, `${name}: shutting down: health NOT_SERVING, draining`);
-      await delay(drainDelayMs);
-      // Stop taking new calls; calls already running go on.
-      const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      const drained =
-        running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-      const timedOut = await Promise.race([
-        drained.then(() => false),
-        delay(graceMs).then(() => true),
-      ]);
-      if (timedOut)
-        logger.warn(
-          { inFlight: running },
-          `${name}: grace period over, cutting ${running} call(s)`,
-        );
-      // Give the last responses time to reach the wire; then cut what still holds a connection
-      // open (long-lived streams that are not ours, such as health Watch).
-      await Promise.race([closed, delay(flushMs)]);
-      server.forceShutdown();
-      await closed;
-      logger.info(`${name}: stopped`);
+    shutdown(options) {
+      stopping ??= stop(options);
+      return stopping;
     },
   };
+
+  async function stop({
+    drainDelayMs = 100,
+    graceMs = 10_000,
+    flushMs = 250,
+  }: ShutdownOptions = {}): Promise<void> {
+    health.setStatus('', 'NOT_SERVING');
+    for (const service of services) health.setStatus(service.typeName, 'NOT_SERVING');
+    draining.abort(new Error('the server is shutting down'));
+    logger.info({ inFlight: running }, `${name}: shutting down: health NOT_SERVING, draining`);
+    await delay(drainDelayMs);
+    // Stop taking new calls; calls already running go on.
+    const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    const drained =
+      running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+    const timedOut = await Promise.race([
+      drained.then(() => false),
+      delay(graceMs).then(() => true),
+    ]);
+    if (timedOut)
+      logger.warn({ inFlight: running }, `${name}: grace period over, cutting ${running} call(s)`);
+    // Give the last responses time to reach the wire; then cut what still holds a connection
+    // open (long-lived streams that are not ours, such as health Watch).
+    await Promise.race([closed, delay(flushMs)]);
+    server.forceShutdown();
+    await closed;
+    logger.info(`${name}: stopped`);
+  }
 }
 
 async function writeAll(
