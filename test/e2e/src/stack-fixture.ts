@@ -29,7 +29,14 @@ export async function startE2eStack(): Promise<E2eStack> {
     root: repoRoot,
     ports,
     env: { SCOREGATE_TRACES_FILE: tracesFile, OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'info' },
-    serviceEnv: { 'registry-service': { REGISTRY_CATALOGUE_FILE: e2eCatalogue } },
+    serviceEnv: {
+      // A fresh registry per stack, seeded from the e2e catalogue (generous budget).
+      'registry-service': {
+        REGISTRY_CATALOGUE_FILE: e2eCatalogue,
+        REGISTRY_DATA_DIR: join(dir, 'registry'),
+      },
+      'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
+    },
     onOutput: (service, line) => output.push(`[${service}] ${line}`),
     readyTimeoutMs: 60_000,
   });
