@@ -1,13 +1,12 @@
-import { create } from '@bufbuild/protobuf';
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import {
   DegradationReason,
-  ScoreResponseSchema,
+  type ScoreResponseSchema,
+  type OutputSchema,
   type FeatureResult,
   type FeatureService,
   type GRPCInferenceService,
   type ScoreRequest,
-  type ScoreResponse,
-  type Output,
 } from '@scoregate/contracts';
 import {
   decodeRaw,
@@ -44,7 +43,7 @@ export async function score(
   deps: ScoreDependencies,
   request: ScoreRequest,
   context: CallContext,
-): Promise<ScoreResponse> {
+): Promise<MessageInitShape<typeof ScoreResponseSchema>> {
   const valid = validateScoreRequest(request);
   const timer = new StageTimer();
   const started = Date.now();
@@ -117,44 +116,37 @@ export async function score(
     }
   }
 
-  const response = create(ScoreResponseSchema, {
+  if (!answer) reasons.add(DegradationReason.DEFAULT_ANSWER);
+  const degraded =
+    !answer ||
+    answer.chainModel !== route.chain[0] ||
+    reasons.has(DegradationReason.FEATURES_UNAVAILABLE);
+  const totalMs = timer.elapsedMs();
+  return {
     requestId: valid.requestId,
     traceId: currentTraceId(),
+    ...(answer
+      ? {
+          score: scoreOf(route, answer.tensors),
+          outputs: toOutputs(answer.tensors),
+          servedBy: {
+            model: answer.chainModel.model,
+            version: answer.chainModel.version,
+            alias: answer.chainModel.alias,
+          },
+        }
+      : { score: route.scorer.defaultAnswer?.score ?? 0, servedBy: { alias: 'default' } }),
+    degraded,
+    reasons: degraded ? [...reasons] : [],
     missingFeatures: [...missing],
     staleFeatures: [...stale],
-  });
-  if (answer) {
-    response.outputs = toOutputs(answer.tensors);
-    response.score = scoreOf(route, answer.tensors);
-    response.servedBy = {
-      $typeName: 'scoregate.common.v1.ModelRef',
-      model: answer.chainModel.model,
-      version: answer.chainModel.version,
-      alias: answer.chainModel.alias,
-    };
-    response.degraded =
-      answer.chainModel !== route.chain[0] || reasons.has(DegradationReason.FEATURES_UNAVAILABLE);
-  } else {
-    reasons.add(DegradationReason.DEFAULT_ANSWER);
-    response.score = route.scorer.defaultAnswer?.score ?? 0;
-    response.servedBy = {
-      $typeName: 'scoregate.common.v1.ModelRef',
-      model: '',
-      version: '',
-      alias: 'default',
-    };
-    response.degraded = true;
-  }
-  response.reasons = response.degraded ? [...reasons] : [];
-  const totalMs = timer.elapsedMs();
-  response.timings = {
-    $typeName: 'scoregate.common.v1.Timings',
-    budget: durationOf(budgetMs),
-    total: durationOf(totalMs),
-    margin: durationOf(budgetMs - totalMs),
-    stages: timer.stages,
+    timings: {
+      budget: durationOf(budgetMs),
+      total: durationOf(totalMs),
+      margin: durationOf(budgetMs - totalMs),
+      stages: timer.stages,
+    },
   };
-  return response;
 }
 
 async function fetchFeatures(
@@ -214,9 +206,8 @@ async function infer(
   return tensors;
 }
 
-function toOutputs(tensors: Record<string, Tensor>): Output[] {
+function toOutputs(tensors: Record<string, Tensor>): MessageInitShape<typeof OutputSchema>[] {
   return Object.entries(tensors).map(([name, tensor]) => ({
-    $typeName: 'scoregate.common.v1.Output',
     name,
     datatype: tensor.datatype,
     // One entity: drop the batch dimension.
