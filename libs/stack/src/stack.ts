@@ -56,6 +56,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     FEATURE_SERVICE_ADDRESS: address('feature-service'),
     SCORING_SERVICE_ADDRESS: address('scoring-service'),
     REGISTRY_SERVICE_ADDRESS: address('registry-service'),
+    // scoring-service follows the registry for which model versions to serve.
+    SCORING_REGISTRY_ADDRESS: address('registry-service'),
   };
 
   const services = {} as Record<ServiceName, RunningService>;
