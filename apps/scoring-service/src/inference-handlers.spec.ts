@@ -13,7 +13,8 @@ import {
   type RpcServer,
 } from '@scoregate/rpc';
 import { createInferenceHandlers } from './inference-handlers.js';
-import { loadModelRepository, type ModelRepository } from './model-repository.js';
+import { loadLocalModels } from './local-models.js';
+import { createModelStore, type ModelStore } from './model-store.js';
 
 const fixtures = fileURLToPath(new URL('../../../tools/models/fixtures', import.meta.url));
 interface Golden {
@@ -22,12 +23,16 @@ interface Golden {
 }
 const golden = JSON.parse(readFileSync(join(fixtures, 'golden.json'), 'utf8')) as Golden;
 
-let models: ModelRepository;
+let models: ModelStore;
 let server: RpcServer;
 let client: RpcClient<typeof GRPCInferenceService>;
 
 beforeAll(async () => {
-  models = await loadModelRepository(fixtures, { intraOpThreads: 1 });
+  models = createModelStore();
+  await loadLocalModels(fixtures, models, {
+    intraOpThreads: 1,
+    batching: { enabled: true, maxBatchRows: 256 },
+  });
   server = createRpcServer({ name: 'scoring-test', logger: { info() {}, warn() {}, error() {} } });
   server.register(GRPCInferenceService, createInferenceHandlers(models));
   const port = await server.listen('127.0.0.1:0');
@@ -36,7 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client.close();
   await server.shutdown({ drainDelayMs: 0 });
-  await models.release();
+  await models.releaseAll();
 });
 
 function sampleFor(model: string): Float32Array {
