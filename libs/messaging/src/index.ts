@@ -1,0 +1,24 @@
+export type {
+  BatchControl,
+  BatchHandler,
+  ConsumedMessage,
+  ConsumerHandler,
+  MessageBatch,
+  MessageConsumer,
+  MessageHandler,
+  MessageProducer,
+  OutgoingRecord,
+  PartitionLag,
+  TopicSpec,
+} from './messages.js';
+export type { BackoffOptions } from './backoff.js';
+export { parseBrokers, type KafkaConnection } from './kafka-client.js';
+export { createKafkaProducer, type KafkaProducerOptions } from './kafka-producer.js';
+export { createKafkaConsumer, type KafkaConsumerOptions } from './kafka-consumer.js';
+export { createTopics } from './kafka-admin.js';
+export {
+  createInProcessBus,
+  type InProcessBus,
+  type InProcessBusOptions,
+  type InProcessConsumerOptions,
+} from './in-process-bus.js';

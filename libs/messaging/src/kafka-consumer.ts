@@ -1,0 +1,170 @@
+import type { KafkaMessage } from 'kafkajs';
+import { context } from '@scoregate/telemetry';
+import { backoffDelay, defaultBackoff, pause, type BackoffOptions } from './backoff.js';
+import { createLagReader } from './kafka-admin.js';
+import { createKafkaClient, type KafkaConnection } from './kafka-client.js';
+import { registerConsumerLag } from './consumer-lag-metric.js';
+import type {
+  BatchControl,
+  ConsumedMessage,
+  ConsumerHandler,
+  MessageBatch,
+  MessageConsumer,
+} from './messages.js';
+import { traceContextOf } from './trace-headers.js';
+
+export type KafkaConsumerOptions = KafkaConnection &
+  ConsumerHandler & {
+    readonly groupId: string;
+    readonly topics: readonly string[];
+    /** Where a group with no committed offset starts: the log start (default) or its end. */
+    readonly fromBeginning?: boolean;
+    /** At most this many messages per handler call, committed together (default 1000). */
+    readonly maxBatchMessages?: number;
+    /** Partitions handled at the same time, each in order (default 3). */
+    readonly partitionsConsumedConcurrently?: number;
+    /** Delays between attempts of a failing handler. */
+    readonly retry?: BackoffOptions;
+  };
+
+/**
+ * A group member that has joined and is consuming when the promise resolves. At least once:
+ * offsets are committed only after the handler finished the messages below them (autoCommit off,
+ * an explicit commit after each handler call); a failing handler is retried with backoff and its
+ * messages are never committed nor skipped; a rebalance ends the batch in hand without committing
+ * what was not done, so the partition's next owner repeats at most that.
+ */
+export async function createKafkaConsumer(options: KafkaConsumerOptions): Promise<MessageConsumer> {
+  const { groupId, topics } = options;
+  if (topics.length === 0) throw new Error('Kafka consumer: at least one topic is required');
+  const maxBatch = options.maxBatchMessages ?? 1000;
+  const retry = options.retry ?? defaultBackoff;
+  const logger = options.logger?.child({ component: 'kafka-consumer', group: groupId });
+  const handle = toBatchHandler(options);
+  const stopping = new AbortController();
+
+  const consumer = createKafkaClient(options).consumer({
+    groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    // Whole batches per partition; the handler sees them in chunks of maxBatch.
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    logger?.error(
+      { err: payload.error, restart: payload.restart },
+      payload.restart ? 'Kafka consumer crashed; restarting' : 'Kafka consumer crashed for good',
+    );
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+    eachBatch: async ({
+      batch,
+      resolveOffset,
+      heartbeat,
+      commitOffsetsIfNecessary,
+      isRunning,
+      isStale,
+    }) => {
+      const { topic, partition } = batch;
+      const messages = batch.messages.map((m) => toConsumedMessage(topic, partition, m));
+      let rebalanced = false;
+      const control: BatchControl = {
+        signal: stopping.signal,
+        heartbeat: async () => {
+          try {
+            await heartbeat();
+          } catch (error) {
+            rebalanced = true;
+            throw error;
+          }
+        },
+      };
+      for (let start = 0; start < messages.length; start += maxBatch) {
+        if (stopping.signal.aborted || !isRunning() || isStale()) return;
+        const chunk = messages.slice(start, start + maxBatch);
+        const piece: MessageBatch = { topic, partition, messages: chunk };
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await handle(piece, control);
+            break;
+          } catch (error) {
+            // The group moved on: end the batch uncommitted; kafkajs rejoins.
+            if (rebalanced) throw error;
+            if (stopping.signal.aborted) return;
+            const delayMs = backoffDelay(retry, attempt);
+            logger?.error(
+              { err: error, topic, partition, offset: chunk[0]!.offset, attempt, delayMs },
+              `handler failed on ${topic}[${partition}] at offset ${chunk[0]!.offset}; retrying in ${delayMs} ms, nothing committed`,
+            );
+            await pause(delayMs, stopping.signal);
+            if (stopping.signal.aborted) return;
+            await heartbeat();
+          }
+        }
+        const last =
+          start + maxBatch >= messages.length ? batch.lastOffset() : chunk.at(-1)!.offset;
+        resolveOffset(last);
+        await commitOffsetsIfNecessary({
+          topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }],
+        });
+        await heartbeat();
+      }
+    },
+  });
+
+  const lagReader = createLagReader(options, groupId, topics);
+  const unregister = registerConsumerLag({ group: groupId, read: () => lagReader.read() });
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        unregister();
+        // Waits for the batch in hand (which finishes its chunk and commits) before leaving.
+        await consumer.disconnect();
+        await lagReader.close();
+      })();
+      return stopped;
+    },
+    lag: () => lagReader.read(),
+  };
+}
+
+/** The batch handler to call: the given one, or one that runs each message in its trace context. */
+export function toBatchHandler(handler: ConsumerHandler) {
+  if (handler.handleBatch !== undefined) return handler.handleBatch;
+  const handleMessage = handler.handleMessage;
+  return async (batch: MessageBatch, control: BatchControl) => {
+    for (const message of batch.messages)
+      await context.with(message.traceContext, () => handleMessage(message, control));
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+function toConsumedMessage(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+): ConsumedMessage {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name] = first.toString('utf8');
+  }
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ?? undefined,
+    value: message.value ?? EMPTY,
+    headers,
+    traceContext: traceContextOf(headers),
+  };
+}
