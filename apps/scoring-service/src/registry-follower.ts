@@ -168,11 +168,16 @@ export function createRegistryFollower(options: RegistryFollowerOptions): Regist
         if (!wantedAliases.get(served.name)?.has(alias)) store.deleteAlias(served.name, alias);
       }
     }
-    // Retire, after a grace period, what nothing needs any more.
+    // Retire, after a grace period, what nothing needs any more (now that aliases have moved).
+    const keep = neededKeys();
+    for (const served of store.list()) {
+      if (Object.values(store.aliases(served.name)).includes(served.version))
+        keep.add(keyOf(served.name, served.version));
+    }
     for (const served of store.list()) {
       const key = keyOf(served.name, served.version);
       const timer = retireTimers.get(key);
-      if (needed.has(key)) {
+      if (keep.has(key)) {
         if (timer) clearTimeout(timer);
         retireTimers.delete(key);
       } else if (!timer) {
