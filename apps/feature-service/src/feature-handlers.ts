@@ -8,7 +8,11 @@ import {
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { Code, RpcError, type CallContext, type ServiceHandlers } from '@scoregate/rpc';
 import { withSpan } from '@scoregate/telemetry';
-import type { FeatureReading, FeatureStore } from './feature-store.js';
+import {
+  FeatureStoreUnavailableError,
+  type FeatureReading,
+  type FeatureStore,
+} from './feature-store.js';
 import type { FeatureCatalog, FeatureViewDefinition } from './feature-views.js';
 import { validateGetFeaturesRequest, validateWriteFeaturesRequest } from './request-validation.js';
 
@@ -17,7 +21,17 @@ export interface FeatureHandlersOptions {
   readonly store: FeatureStore;
 }
 
-/** The FeatureService: validates each request, then reads or writes the store. */
+/**
+ * The FeatureService: validates each request, then reads or writes the store.
+ *
+ * When the store cannot answer (Redis down or not answering), GetFeatures and WriteFeatures fail
+ * at once with UNAVAILABLE and a message naming the store and the reason (e.g. `feature store
+ * unavailable: Redis at redis://127.0.0.1:6379 is not connected (reconnecting: connect
+ * ECONNREFUSED …)`), instead of answering every value MISSING: a caller must be able to tell
+ * "this entity has no data" from "the store is down", and the gateway already degrades on any
+ * feature-service error (FEATURES_UNAVAILABLE), scoring with request-time features. The store is
+ * never waited on past the call's deadline.
+ */
 export function createFeatureHandlers({
   catalog,
   store,
@@ -31,7 +45,7 @@ export function createFeatureHandlers({
         { 'scoregate.entities': entities.length, 'scoregate.feature_refs': refs.length },
         () =>
           store
-            .read(entities, refs, { signal: context.signal })
+            .read(entities, refs, { signal: context.signal, deadline: context.deadline })
             .catch((error: unknown) => rethrow(error, context)),
       );
       return {
@@ -47,7 +61,9 @@ export function createFeatureHandlers({
       // Last point where giving up is harmless; past it the write goes through whole.
       if (context.signal.aborted) rethrow(context.signal.reason, context);
       return withSpan('feature-store.write', { 'scoregate.rows': rows.length }, () =>
-        store.write(rows),
+        store
+          .write(rows, { deadline: context.deadline })
+          .catch((error: unknown) => rethrow(error, context)),
       );
     },
 
@@ -81,9 +97,26 @@ function toFeatureView(view: FeatureViewDefinition): MessageInitShape<typeof Fea
   };
 }
 
-/** A call the client gave up on ends as CANCELLED or DEADLINE_EXCEEDED, not as INTERNAL. */
+/**
+ * A call the client gave up on ends as CANCELLED or DEADLINE_EXCEEDED, not as INTERNAL; a store
+ * that cannot answer as UNAVAILABLE.
+ */
 function rethrow(error: unknown, context: CallContext): never {
-  if (!context.signal.aborted) throw error;
+  if (!context.signal.aborted) {
+    if (error instanceof FeatureStoreUnavailableError) {
+      const unknown = error.outcomeUnknown
+        ? ' (the write may have been applied; retrying it is safe)'
+        : '';
+      throw new RpcError(
+        Code.UNAVAILABLE,
+        `feature store unavailable: ${error.message}${unknown}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
   const expired = Number.isFinite(context.deadline) && Date.now() >= context.deadline;
   throw expired
     ? new RpcError(Code.DEADLINE_EXCEEDED, 'the deadline was exceeded', { cause: error })

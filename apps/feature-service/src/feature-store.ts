@@ -43,6 +43,24 @@ export interface WriteOutcome {
 export interface StoreCallOptions {
   /** Stops a read that nobody waits for any more. */
   readonly signal?: AbortSignal;
+  /**
+   * Absolute deadline (epoch ms; Infinity or undefined = none), usually the gRPC call's: a store
+   * that talks to a server stops waiting for it at this time.
+   */
+  readonly deadline?: number;
+}
+
+/**
+ * The store's backend cannot answer now (not connected, or no answer in time). Nothing was read;
+ * for a write, `outcomeUnknown` says whether the write may nevertheless have been applied.
+ */
+export class FeatureStoreUnavailableError extends Error {
+  readonly outcomeUnknown: boolean;
+  constructor(message: string, options: { cause?: unknown; outcomeUnknown?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FeatureStoreUnavailableError';
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
+  }
 }
 
 /**
@@ -62,9 +80,10 @@ export interface FeatureStore {
   ): Promise<FeatureReading[][]>;
   /**
    * Writes rows in order, all or none. A row older than the stored row of the same entity and
-   * view is skipped (time never goes back); an equal event time overwrites.
+   * view is skipped (time never goes back); an equal event time overwrites, so a replay is
+   * harmless. A stored row past its view's ttl counts as absent.
    */
-  write(rows: readonly FeatureRowWrite[]): Promise<WriteOutcome>;
+  write(rows: readonly FeatureRowWrite[], options?: StoreCallOptions): Promise<WriteOutcome>;
 }
 
 /** The freshness of a value of `view` with event time `eventTimeMs`, at `nowMs`. */
