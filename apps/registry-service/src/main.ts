@@ -1,47 +1,116 @@
+import { fileURLToPath } from 'node:url';
 import { env, loadConfigOrExit } from '@scoregate/config';
 import { RegistryService } from '@scoregate/contracts';
 import { implement, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
+import { createArtifactStore } from './artifact-store.js';
 import {
   CatalogueError,
   DEFAULT_CATALOGUE_FILE,
   DEFAULT_MANIFEST_FILE,
   loadCatalogue,
 } from './catalogue.js';
+import { importCatalogue } from './catalogue-import.js';
+import { createRegistryEventsFromConfig } from './registry-events-kafka.js';
 import { createRegistryHandlers } from './registry-handlers.js';
+import { openRegistryDatabase } from './store/open-database.js';
+import { createRegistryStore } from './store/registry-store.js';
+import { createVersionIntake, MAX_CHUNK_BYTES } from './version-intake.js';
+
+const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data/registry', import.meta.url));
 
 const config = loadConfigOrExit('registry-service', {
   REGISTRY_SERVICE_HOST: env.string('127.0.0.1'),
   REGISTRY_SERVICE_PORT: env.port(50054),
+  REGISTRY_DATA_DIR: env.string(DEFAULT_DATA_DIR),
+  REGISTRY_DATABASE_URL: env.optionalString(),
+  REGISTRY_DATABASE_SCHEMA: env.string('public'),
+  REGISTRY_MAX_UPLOAD_BYTES: env.positiveInt(256 * 1024 * 1024),
+  REGISTRY_CHANGE_LOG_RETENTION: env.positiveInt(100_000),
+  REGISTRY_WATCH_POLL_MS: env.positiveInt(500),
+  REGISTRY_KAFKA_BROKERS: env.optionalString(),
   REGISTRY_MODELS_MANIFEST: env.string(DEFAULT_MANIFEST_FILE),
   REGISTRY_CATALOGUE_FILE: env.string(DEFAULT_CATALOGUE_FILE),
 });
 const logger = createLogger({ service: 'registry-service' });
 
-const catalogue = await loadCatalogue({
-  manifestFile: config.REGISTRY_MODELS_MANIFEST,
-  catalogueFile: config.REGISTRY_CATALOGUE_FILE,
-}).catch(async (error: unknown) => {
-  if (!(error instanceof CatalogueError)) throw error;
-  logger.error(error.message);
+async function exitConfig(message: string): Promise<never> {
+  logger.error(message);
   await shutdownTelemetry();
   process.exit(78); // EX_CONFIG, as for a bad environment variable
+}
+
+const db = await openRegistryDatabase({
+  dataDir: config.REGISTRY_DATA_DIR,
+  ...(config.REGISTRY_DATABASE_URL ? { databaseUrl: config.REGISTRY_DATABASE_URL } : {}),
+  schema: config.REGISTRY_DATABASE_SCHEMA,
 });
-const [models, scorers] = await Promise.all([catalogue.listModels(), catalogue.listScorers()]);
+const store = await createRegistryStore(db, {
+  changeLogRetention: config.REGISTRY_CHANGE_LOG_RETENTION,
+});
+const artifacts = await createArtifactStore(config.REGISTRY_DATA_DIR);
+const removed = await artifacts.sweep(await store.artifactDigests());
+if (removed.length > 0)
+  logger.warn(
+    { removed },
+    `removed ${removed.length} artifact file(s) that no committed version references`,
+  );
+const events = await createRegistryEventsFromConfig({
+  brokers: config.REGISTRY_KAFKA_BROKERS,
+  logger,
+});
+const intake = createVersionIntake({
+  store,
+  artifacts,
+  maxUploadBytes: config.REGISTRY_MAX_UPLOAD_BYTES,
+  onRegistered: (version) => events?.versionRegistered(version),
+});
+
+if ((await store.revision()) === 0n && config.REGISTRY_CATALOGUE_FILE !== 'none') {
+  const catalogue = await loadCatalogue({
+    manifestFile: config.REGISTRY_MODELS_MANIFEST,
+    catalogueFile: config.REGISTRY_CATALOGUE_FILE,
+  }).catch((error: unknown) => {
+    if (error instanceof CatalogueError) return exitConfig(error.message);
+    throw error;
+  });
+  const imported = await importCatalogue(catalogue, store, intake);
+  logger.info(
+    { ...imported, source: catalogue.source },
+    `the registry was empty: imported ${imported.versions} version(s), ${imported.aliases} alias(es) and ${imported.scorers} scorer(s) from ${catalogue.source}`,
+  );
+}
 logger.info(
   {
-    manifest: catalogue.manifestFile,
-    catalogue: catalogue.catalogueFile,
-    models: models.length,
-    scorers: scorers.length,
+    database: store.location,
+    artifacts: artifacts.root,
+    revision: String(await store.revision()),
+    events: events ? 'kafka' : 'off',
   },
-  `serving a read-only catalogue of ${models.length} model(s) and ${scorers.length} scorer(s), loaded from ${catalogue.source}; uploads and alias moves are not available yet`,
+  `registry metadata in ${store.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} (${store.location}), artifacts in ${artifacts.root}${events ? '' : '; Kafka events off (REGISTRY_KAFKA_BROKERS unset)'}`,
 );
 
 await serve({
   name: 'registry-service',
   logger,
   address: `${config.REGISTRY_SERVICE_HOST}:${config.REGISTRY_SERVICE_PORT}`,
-  services: [implement(RegistryService, createRegistryHandlers(catalogue))],
-  onStopped: shutdownTelemetry,
+  // One upload chunk (at most 1 MiB) plus its framing.
+  maxReceiveMessageBytes: MAX_CHUNK_BYTES + 64 * 1024,
+  services: [
+    implement(
+      RegistryService,
+      createRegistryHandlers({
+        store,
+        artifacts,
+        intake,
+        ...(events ? { events } : {}),
+        watchPollMs: config.REGISTRY_WATCH_POLL_MS,
+      }),
+    ),
+  ],
+  onStopped: async () => {
+    await events?.close();
+    await store.close();
+    await shutdownTelemetry();
+  },
 });

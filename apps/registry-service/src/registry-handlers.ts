@@ -1,32 +1,40 @@
 import { createHash } from 'node:crypto';
-import type { RegistryService, ModelVersion } from '@scoregate/contracts';
-import { Code, RpcError, type CallContext, type ServiceHandlers } from '@scoregate/rpc';
+import type { ModelVersion, RegistryService } from '@scoregate/contracts';
+import { Code, RpcError, type ServiceHandlers } from '@scoregate/rpc';
+import type { ArtifactStore } from './artifact-store.js';
+import { watchChanges } from './change-feed.js';
 import { isName, isVersionNumber, nameRule, versionRule } from './names.js';
-import type { RegistryReader } from './registry-reader.js';
+import type { RegistryEvents } from './registry-events.js';
+import { checkScorerFields } from './scorer-rules.js';
+import type { PageRequest, RegistryStore } from './store/registry-store.js';
+import type { VersionIntake } from './version-intake.js';
 
 /** Largest artifact chunk sent by DownloadModelVersion (the proto's limit). */
 export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+const MAX_REASON_BYTES = 1024;
 
 type Selector =
   { case: 'version' | 'alias'; value: string } | { case: undefined; value?: undefined };
 
-/**
- * The RegistryService handlers over a read-only registry. Mutating RPCs answer UNIMPLEMENTED.
- *
- * Paging: every list fits on one page (the catalogue is small), so page_size only has its range
- * checked and no next_page_token is issued; a page_token is therefore refused.
- */
+export interface RegistryHandlersOptions {
+  readonly store: RegistryStore;
+  readonly artifacts: ArtifactStore;
+  readonly intake: VersionIntake;
+  /** Where alias moves are published after commit (versions are published by the intake). */
+  readonly events?: RegistryEvents;
+  /** How often idle watchers look for commits of other processes. */
+  readonly watchPollMs?: number;
+}
+
+/** The RegistryService handlers over a {@link RegistryStore}. */
 export function createRegistryHandlers(
-  reader: RegistryReader,
+  options: RegistryHandlersOptions,
 ): ServiceHandlers<typeof RegistryService> {
-  const readOnly = (method: string) =>
-    RpcError.unimplemented(
-      `${method} is not available yet: this registry serves a read-only catalogue loaded at start from ${reader.source}`,
-    );
+  const { store, artifacts, intake, events } = options;
 
   async function modelOrNotFound(field: string, name: string) {
     requireName(field, name);
-    const model = await reader.getModel(name);
+    const model = await store.getModel(name);
     if (model === undefined) throw RpcError.notFound(`model "${name}" not found`);
     return model;
   }
@@ -36,8 +44,7 @@ export function createRegistryHandlers(
     let version: string;
     switch (selector.case) {
       case 'version':
-        if (!isVersionNumber(selector.value))
-          throw RpcError.invalidArgument('version', versionRule(selector.value));
+        requireVersion('version', selector.value);
         version = selector.value;
         break;
       case 'alias': {
@@ -51,27 +58,74 @@ export function createRegistryHandlers(
       default:
         throw RpcError.invalidArgument('selector', 'set either version or alias');
     }
-    const found = await reader.getVersion(modelName, version);
+    const found = await store.getVersion(modelName, version);
     if (found === undefined)
       throw RpcError.notFound(`model "${modelName}" has no version "${version}"`);
     return found;
   }
 
   return {
-    uploadModelVersion: async () => {
-      throw readOnly('UploadModelVersion');
+    async uploadModelVersion(requests, context) {
+      return intake.upload(requests, context.signal);
     },
-    setAlias: () => {
-      throw readOnly('SetAlias');
+
+    async setAlias(request) {
+      requireName('model', request.model);
+      requireName('alias', request.alias);
+      requireVersion('version', request.version);
+      requireReason('reason', request.reason);
+      if (request.expectedVersion !== undefined && request.expectedVersion !== '')
+        requireVersion('expected_version', request.expectedVersion);
+      const { moved, revision } = await store.setAlias({
+        model: request.model,
+        alias: request.alias,
+        version: request.version,
+        reason: request.reason,
+        movedBy: request.movedBy || 'anonymous',
+        ...(request.expectedVersion === undefined
+          ? {}
+          : { expectedVersion: request.expectedVersion }),
+      });
+      if (moved.fromVersion !== moved.toVersion) events?.aliasMoved(moved);
+      return { moved, revision };
     },
-    deleteAlias: () => {
-      throw readOnly('DeleteAlias');
+
+    async deleteAlias(request) {
+      requireName('model', request.model);
+      requireName('alias', request.alias);
+      requireReason('reason', request.reason);
+      if (request.expectedVersion !== undefined)
+        requireVersion('expected_version', request.expectedVersion);
+      const { deleted, revision } = await store.deleteAlias({
+        model: request.model,
+        alias: request.alias,
+        reason: request.reason,
+        deletedBy: request.deletedBy || 'anonymous',
+        ...(request.expectedVersion === undefined
+          ? {}
+          : { expectedVersion: request.expectedVersion }),
+      });
+      events?.aliasDeleted(deleted);
+      return { deleted, revision };
     },
-    putScorer: () => {
-      throw readOnly('PutScorer');
+
+    async listAliasHistory(request) {
+      await modelOrNotFound('model', request.model);
+      if (request.alias !== '') requireName('alias', request.alias);
+      const page = pageRequest(request.pageSize, request.pageToken, 'revision');
+      const { items, next } = await store.aliasHistory(request.model, request.alias, page);
+      return { moves: items, nextPageToken: next ?? '' };
     },
-    deleteScorer: () => {
-      throw readOnly('DeleteScorer');
+
+    async putScorer(request) {
+      if (request.scorer === undefined) throw RpcError.invalidArgument('scorer', 'is required');
+      checkScorerFields(request.scorer);
+      return store.putScorer(request.scorer);
+    },
+
+    async deleteScorer(request) {
+      requireName('name', request.name);
+      return { revision: await store.deleteScorer(request.name) };
     },
 
     async getModel(request) {
@@ -79,8 +133,10 @@ export function createRegistryHandlers(
     },
 
     async listModels(request) {
-      checkPaging(request.pageSize, request.pageToken);
-      return { models: [...(await reader.listModels())] };
+      const { items, next } = await store.listModels(
+        pageRequest(request.pageSize, request.pageToken, 'name'),
+      );
+      return { models: items, nextPageToken: next ?? '' };
     },
 
     async getModelVersion(request) {
@@ -89,30 +145,24 @@ export function createRegistryHandlers(
 
     async listModelVersions(request) {
       requireName('model', request.model);
-      checkPaging(request.pageSize, request.pageToken);
-      const versions = await reader.listVersions(request.model);
+      const page = pageRequest(request.pageSize, request.pageToken, 'version');
+      const versions = await store.listVersions(request.model, page);
       if (versions === undefined) throw RpcError.notFound(`model "${request.model}" not found`);
-      return { versions: [...versions] };
-    },
-
-    async listAliasHistory(request) {
-      await modelOrNotFound('model', request.model);
-      if (request.alias !== '') requireName('alias', request.alias);
-      checkPaging(request.pageSize, request.pageToken);
-      // The catalogue's aliases were set by its file, not moved: there is no history yet.
-      return { moves: [] };
+      return { versions: versions.items, nextPageToken: versions.next ?? '' };
     },
 
     async getScorer(request) {
       requireName('name', request.name);
-      const scorer = await reader.getScorer(request.name);
+      const scorer = await store.getScorer(request.name);
       if (scorer === undefined) throw RpcError.notFound(`scorer "${request.name}" not found`);
       return { scorer };
     },
 
     async listScorers(request) {
-      checkPaging(request.pageSize, request.pageToken);
-      return { scorers: [...(await reader.listScorers())] };
+      const { items, next } = await store.listScorers(
+        pageRequest(request.pageSize, request.pageToken, 'name'),
+      );
+      return { scorers: items, nextPageToken: next ?? '' };
     },
 
     async *watch(request, context) {
@@ -122,24 +172,20 @@ export function createRegistryHandlers(
           `must be 0 or positive (got ${request.fromRevision})`,
         );
       }
-      // No change log is kept, so every revision a client may hold is older than the oldest change
-      // held: per the contract, it gets a snapshot, whatever from_revision it sends.
-      const { revision, versions, aliases, scorers } = await reader.snapshot();
-      const item = { revision, snapshot: true } as const;
-      for (const value of versions)
-        yield { ...item, change: { case: 'versionRegistered', value } } as const;
-      for (const value of aliases)
-        yield { ...item, change: { case: 'aliasMoved', value } } as const;
-      for (const value of scorers) yield { ...item, change: { case: 'scorerPut', value } } as const;
-      yield { ...item, change: { case: 'snapshotComplete', value: {} } } as const;
-
       // When the server starts draining, an open Watch ends with UNAVAILABLE so the client
       // resumes elsewhere instead of holding the graceful shutdown until its grace period ends.
-      await untilCancelledOrDraining(context);
+      const stop = AbortSignal.any([context.signal, context.draining]);
+      let last = request.fromRevision;
+      for await (const change of watchChanges(store, request.fromRevision, stop, {
+        ...(options.watchPollMs === undefined ? {} : { pollIntervalMs: options.watchPollMs }),
+      })) {
+        yield change;
+        last = change.revision;
+      }
       if (!context.signal.aborted) {
         throw new RpcError(
           Code.UNAVAILABLE,
-          `registry-service is shutting down: watch again from revision ${revision}`,
+          `registry-service is shutting down: watch again from revision ${last}`,
         );
       }
     },
@@ -147,15 +193,11 @@ export function createRegistryHandlers(
     async *downloadModelVersion(request, context) {
       const version = await resolveVersion(request.model, request.selector);
       yield { content: { case: 'version', value: version } } as const;
-      // The bytes were checked at load; count and hash them again so a file changed since then is
+      // Count and hash the bytes again, so a file changed on disk since it was registered is
       // reported instead of silently sent.
       const hash = createHash('sha256');
       let received = 0n;
-      for await (const chunk of reader.readArtifact(
-        version.model,
-        version.version,
-        DOWNLOAD_CHUNK_BYTES,
-      )) {
+      for await (const chunk of artifacts.read(version.sha256, DOWNLOAD_CHUNK_BYTES)) {
         if (context.signal.aborted) return;
         received += BigInt(chunk.length);
         hash.update(chunk);
@@ -178,19 +220,30 @@ function requireName(field: string, value: string): void {
   if (!isName(value)) throw RpcError.invalidArgument(field, nameRule(value));
 }
 
-function checkPaging(pageSize: number, pageToken: string): void {
-  if (pageSize < 0 || pageSize > 1000)
-    throw RpcError.invalidArgument('page_size', `must be between 0 and 1000 (got ${pageSize})`);
-  if (pageToken !== '') {
-    throw RpcError.invalidArgument(
-      'page_token',
-      'this registry returns everything on one page and issues no page tokens',
-    );
-  }
+function requireVersion(field: string, value: string): void {
+  if (value === '') throw RpcError.invalidArgument(field, 'is required');
+  if (!isVersionNumber(value)) throw RpcError.invalidArgument(field, versionRule(value));
 }
 
-function untilCancelledOrDraining(context: CallContext): Promise<void> {
-  const stop = AbortSignal.any([context.signal, context.draining]);
-  if (stop.aborted) return Promise.resolve();
-  return new Promise((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+function requireReason(field: string, value: string): void {
+  if (value.trim() === '')
+    throw RpcError.invalidArgument(field, 'is required: say why, for the alias history');
+  if (Buffer.byteLength(value) > MAX_REASON_BYTES)
+    throw RpcError.invalidArgument(field, `must be at most ${MAX_REASON_BYTES} bytes`);
+}
+
+/** page_size 0 = 100, at most 1000; page_token is the last key of the previous page. */
+function pageRequest(
+  pageSize: number,
+  pageToken: string,
+  key: 'name' | 'version' | 'revision',
+): PageRequest {
+  if (pageSize < 0 || pageSize > 1000)
+    throw RpcError.invalidArgument('page_size', `must be between 0 and 1000 (got ${pageSize})`);
+  const limit = pageSize === 0 ? 100 : pageSize;
+  if (pageToken === '') return { limit };
+  const valid = key === 'name' ? isName(pageToken) : isVersionNumber(pageToken);
+  if (!valid)
+    throw RpcError.invalidArgument('page_token', 'is not a next_page_token this registry issued');
+  return { limit, after: pageToken };
 }

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** An upload being received: a private folder holding `model.onnx` until it is placed or discarded. */
+export interface StagedArtifact {
+  /** The file the bytes are written to. */
+  readonly file: string;
+  /**
+   * Makes the file the artifact of `sha256` (no-op when that artifact is already stored) and
+   * returns what undoes exactly that. Idempotent.
+   */
+  place(sha256: string): Promise<() => Promise<void>>;
+  /** Removes the staging folder and whatever it holds. Idempotent. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Content-addressed artifact files under `<dataDir>/artifacts/sha256/<hex>`. Paths are built from
+ * a validated hex digest only, never from a name a client sent, so nothing can escape the folder.
+ * Uploads are staged under `<dataDir>/staging/<uuid>/` on the same file system, then hard-linked
+ * into place (atomic, and refuses to overwrite) and the staging folder is removed.
+ */
+export interface ArtifactStore {
+  readonly root: string;
+  /** The stored artifact's path; throws on a malformed digest. */
+  pathOf(sha256: string): string;
+  stage(): Promise<StagedArtifact>;
+  /** Reads an artifact in chunks of at most `chunkBytes`. */
+  read(sha256: string, chunkBytes: number): AsyncIterable<Uint8Array>;
+  exists(sha256: string): Promise<boolean>;
+  /**
+   * Start-up clean-up after a crash: removes every staging folder and every stored artifact that
+   * no version references (one placed by a transaction that never committed). Returns the removed
+   * digests.
+   */
+  sweep(referenced: ReadonlySet<string>): Promise<string[]>;
+}
+
+export async function createArtifactStore(dataDir: string): Promise<ArtifactStore> {
+  const root = path.resolve(dataDir);
+  const artifacts = path.join(root, 'artifacts', 'sha256');
+  const staging = path.join(root, 'staging');
+  await mkdir(artifacts, { recursive: true });
+  await mkdir(staging, { recursive: true });
+
+  const pathOf = (sha256: string) => {
+    if (!SHA256.test(sha256)) throw new Error(`not a sha256 digest: "${sha256}"`);
+    return path.join(artifacts, sha256);
+  };
+  const exists = (file: string) =>
+    stat(file).then(
+      () => true,
+      () => false,
+    );
+
+  return {
+    root,
+    pathOf,
+    exists: (sha256) => exists(pathOf(sha256)),
+
+    async stage() {
+      const dir = path.join(staging, randomUUID());
+      await mkdir(dir);
+      const file = path.join(dir, 'model.onnx');
+      let placed: (() => Promise<void>) | undefined;
+      return {
+        file,
+        async place(sha256) {
+          if (placed) return placed;
+          const target = pathOf(sha256);
+          // Durable before it is referenced: a committed row never points at a half-written file.
+          const handle = await open(file, 'r');
+          await handle.sync().finally(() => handle.close());
+          try {
+            await link(file, target);
+            placed = () => unlink(target).catch(() => undefined);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+            placed = async () => undefined; // already stored by another version: not ours to undo
+          }
+          await syncDir(artifacts);
+          return placed;
+        },
+        discard: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+
+    read: (sha256, chunkBytes) => createReadStream(pathOf(sha256), { highWaterMark: chunkBytes }),
+
+    async sweep(referenced) {
+      for (const entry of await readdir(staging))
+        await rm(path.join(staging, entry), { recursive: true, force: true });
+      const removed: string[] = [];
+      for (const entry of await readdir(artifacts)) {
+        if (SHA256.test(entry) && referenced.has(entry)) continue;
+        await rm(path.join(artifacts, entry), { recursive: true, force: true });
+        removed.push(entry);
+      }
+      return removed;
+    },
+  };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  await handle.sync().finally(() => handle.close());
+}

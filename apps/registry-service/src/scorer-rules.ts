@@ -1,0 +1,112 @@
+import { durationMs } from '@bufbuild/protobuf/wkt';
+import type { ModelVersion, Scorer } from '@scoregate/contracts';
+import { Code, RpcError } from '@scoregate/rpc';
+import { isName, nameRule } from './names.js';
+
+const MAX_BUDGET_MS = 60_000;
+
+/** What a model's alias resolves to, as the scorer checks need it. */
+export type VersionLookup = (
+  model: string,
+  alias: string,
+) => Promise<
+  { model: false } | { model: true; aliases: string[]; version?: ModelVersion | undefined }
+>;
+
+/** The scorer's own fields: INVALID_ARGUMENT naming the first field at fault. */
+export function checkScorerFields(scorer: Scorer, at = 'scorer'): void {
+  const field = (name: string) => `${at}.${name}`;
+  const name = (f: string, value: string) => {
+    if (value === '') throw RpcError.invalidArgument(field(f), 'is required');
+    if (!isName(value)) throw RpcError.invalidArgument(field(f), nameRule(value));
+  };
+  name('name', scorer.name);
+  name('entity_type', scorer.entityType);
+  if (scorer.budget === undefined)
+    throw RpcError.invalidArgument(field('budget'), 'is required, e.g. "0.050s"');
+  const budget = durationMs(scorer.budget);
+  if (!(budget > 0 && budget <= MAX_BUDGET_MS))
+    throw RpcError.invalidArgument(
+      field('budget'),
+      `must be positive and at most 60s (got ${budget} ms)`,
+    );
+  if (scorer.defaultAnswer === undefined)
+    throw RpcError.invalidArgument(field('default_answer'), 'is required');
+  if (!Number.isFinite(scorer.defaultAnswer.score))
+    throw RpcError.invalidArgument(field('default_answer.score'), 'must be a finite number');
+  if (scorer.scoreOutput === '')
+    throw RpcError.invalidArgument(field('score_output'), 'is required, e.g. "probabilities"');
+  if (scorer.chain.length === 0)
+    throw RpcError.invalidArgument(field('chain'), 'must have at least one step');
+  for (const [i, step] of scorer.chain.entries()) {
+    name(`chain[${i}].model`, step.model);
+    name(`chain[${i}].alias`, step.alias);
+  }
+  const canary = scorer.canary;
+  if (canary) {
+    if (!(canary.share >= 0 && canary.share <= 1))
+      throw RpcError.invalidArgument(
+        field('canary.share'),
+        `must be between 0 and 1 (got ${canary.share})`,
+      );
+    if (canary.alias !== '') name('canary.alias', canary.alias);
+  }
+  const shadow = scorer.shadow;
+  if (shadow) {
+    if (!(shadow.share >= 0 && shadow.share <= 1))
+      throw RpcError.invalidArgument(
+        field('shadow.share'),
+        `must be between 0 and 1 (got ${shadow.share})`,
+      );
+    if (shadow.model !== '') {
+      name('shadow.model', shadow.model);
+      name('shadow.alias', shadow.alias);
+    }
+  }
+}
+
+/**
+ * What the scorer refers to: every chain step's model and alias exist and that version has the
+ * score output (with score_index in range), the canary alias exists on the first step's model,
+ * the shadow model and alias exist. FAILED_PRECONDITION naming the field at fault.
+ */
+export async function checkScorerReferences(scorer: Scorer, lookup: VersionLookup): Promise<void> {
+  const resolve = async (at: string, model: string, alias: string): Promise<ModelVersion> => {
+    const found = await lookup(model, alias);
+    if (!found.model)
+      throw new RpcError(
+        Code.FAILED_PRECONDITION,
+        `scorer.${at}.model: model "${model}" does not exist`,
+      );
+    if (found.version === undefined) {
+      throw new RpcError(
+        Code.FAILED_PRECONDITION,
+        `scorer.${at}.alias: model "${model}" has no alias "${alias}" (aliases: ${found.aliases.join(', ') || 'none'})`,
+      );
+    }
+    return found.version;
+  };
+  for (const [i, step] of scorer.chain.entries()) {
+    const version = await resolve(`chain[${i}]`, step.model, step.alias);
+    const output = version.spec?.outputs.find((o) => o.name === scorer.scoreOutput);
+    if (output === undefined) {
+      throw new RpcError(
+        Code.FAILED_PRECONDITION,
+        `scorer.score_output: "${scorer.scoreOutput}" is not an output of ${step.model} version ${version.version} (chain[${i}]; outputs: ${version.spec?.outputs.map((o) => o.name).join(', ') || 'none'})`,
+      );
+    }
+    const perEntity = output.shape
+      .slice(1)
+      .reduce((n, dim) => (dim < 0n || n < 0n ? -1n : n * dim), 1n);
+    if (perEntity >= 0n && BigInt(scorer.scoreIndex) >= perEntity) {
+      throw new RpcError(
+        Code.FAILED_PRECONDITION,
+        `scorer.score_index: ${scorer.scoreIndex} is out of range: output "${output.name}" of ${step.model} version ${version.version} has ${perEntity} value(s) per entity`,
+      );
+    }
+  }
+  if (scorer.canary && scorer.canary.alias !== '')
+    await resolve('canary', scorer.chain[0]!.model, scorer.canary.alias);
+  if (scorer.shadow && scorer.shadow.model !== '')
+    await resolve('shadow', scorer.shadow.model, scorer.shadow.alias);
+}

@@ -1,0 +1,26 @@
+import path from 'node:path';
+import { createPostgresDatabase } from './postgres-database.js';
+import type { SqlDatabase } from './sql-database.js';
+import { createSqliteDatabase } from './sqlite-database.js';
+
+export interface OpenDatabaseOptions {
+  /** The registry's data folder; SQLite's file is `<dataDir>/registry.sqlite`. */
+  readonly dataDir: string;
+  /** PostgreSQL instead of SQLite when set. */
+  readonly databaseUrl?: string;
+  /** PostgreSQL schema. */
+  readonly schema?: string;
+}
+
+/** PostgreSQL when a URL is configured, SQLite in the data folder otherwise. */
+export function openRegistryDatabase(options: OpenDatabaseOptions): Promise<SqlDatabase> {
+  if (options.databaseUrl !== undefined) {
+    return createPostgresDatabase({
+      url: options.databaseUrl,
+      ...(options.schema === undefined ? {} : { schema: options.schema }),
+    });
+  }
+  return Promise.resolve(
+    createSqliteDatabase({ file: path.join(options.dataDir, 'registry.sqlite') }),
+  );
+}
