@@ -70,6 +70,7 @@ export default defineConfig([
     '.nx/',
     '.infra/',
     'tools/models/.venv/',
+    'tools/interop/.venv/',
     'libs/contracts/src/gen/',
     '**/*_pb.ts',
     '**/*.timestamp*',
