@@ -42,11 +42,13 @@ beforeAll(async () => {
     timeout: 300_000,
   });
   python = setup.trim().split('\n').at(-1) as string;
-  cacheDir = mkdtempSync(join(tmpdir(), 'interop-scoring-cache-'));
-  registry = await startService('registry-service', {});
+  cacheDir = mkdtempSync(join(tmpdir(), 'interop-triton-'));
+  registry = await startService('registry-service', {
+    REGISTRY_DATA_DIR: join(cacheDir, 'registry'),
+  });
   scoring = await startService('scoring-service', {
     SCORING_REGISTRY_ADDRESS: registry.address,
-    SCORING_CACHE_DIR: cacheDir,
+    SCORING_CACHE_DIR: join(cacheDir, 'scoring'),
   });
 });
 afterAll(async () => {
