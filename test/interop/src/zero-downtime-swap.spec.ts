@@ -4,7 +4,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRPCInferenceService, RegistryService } from '@scoregate/contracts';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import {
+  GRPCInferenceService,
+  RegistryService,
+  type UploadModelVersionRequestSchema,
+} from '@scoregate/contracts';
 import { decodeRaw, encodeRaw } from '@scoregate/inference-protocol';
 import { createRpcClient, RpcError, type RpcClient } from '@scoregate/rpc';
 import { fixtures, root, startService, type ServiceProcess } from './service-process.js';
@@ -70,24 +75,24 @@ async function uploadVariant(): Promise<string> {
     model: MODEL,
     selector: { case: 'version', value: '1' },
   });
-  const reply = await registryClient.uploadModelVersion(
-    [
-      {
-        content: {
-          case: 'header',
-          value: {
-            model: MODEL,
-            sha256: createHash('sha256').update(variant).digest('hex'),
-            sizeBytes: BigInt(variant.length),
-            spec: { ...current.version?.spec, description: 'leaf weights halved (interop test)' },
-            registeredBy: 'test/interop',
-          },
+  const spec = current.version?.spec;
+  if (spec) spec.description = 'leaf weights halved (interop test)';
+  const requests: MessageInitShape<typeof UploadModelVersionRequestSchema>[] = [
+    {
+      content: {
+        case: 'header',
+        value: {
+          model: MODEL,
+          sha256: createHash('sha256').update(variant).digest('hex'),
+          sizeBytes: BigInt(variant.length),
+          spec,
+          registeredBy: 'test/interop',
         },
       },
-      { content: { case: 'chunk', value: variant } },
-    ],
-    { timeoutMs: 10_000 },
-  );
+    },
+    { content: { case: 'chunk', value: variant } },
+  ];
+  const reply = await registryClient.uploadModelVersion(requests, { timeoutMs: 10_000 });
   return reply.version?.version ?? '';
 }
 
