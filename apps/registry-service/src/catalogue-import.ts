@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { UploadHeaderSchema } from '@scoregate/contracts';
 import { CATALOGUE_IDENTITY, type Catalogue } from './catalogue.js';
+import type { RegistryEvents } from './registry-events.js';
 import type { RegistryStore } from './store/registry-store.js';
 import type { VersionIntake } from './version-intake.js';
 
@@ -19,6 +20,7 @@ export async function importCatalogue(
   catalogue: Catalogue,
   store: RegistryStore,
   intake: VersionIntake,
+  events?: RegistryEvents,
   signal: AbortSignal = new AbortController().signal,
 ): Promise<ImportSummary> {
   const { versions, aliases, scorers } = await catalogue.snapshot();
@@ -39,13 +41,14 @@ export async function importCatalogue(
     }
   }
   for (const alias of aliases) {
-    await store.setAlias({
+    const { moved } = await store.setAlias({
       model: alias.model,
       alias: alias.alias,
       version: alias.toVersion,
       reason: alias.reason,
       movedBy: alias.movedBy,
     });
+    events?.aliasMoved(moved);
   }
   for (const scorer of scorers) await store.putScorer(scorer);
   return { versions: versions.length, aliases: aliases.length, scorers: scorers.length };

@@ -55,7 +55,7 @@ if (removed.length > 0)
     { removed },
     `removed ${removed.length} artifact file(s) that no committed version references`,
   );
-const events = await createRegistryEventsFromConfig({
+const events = createRegistryEventsFromConfig({
   brokers: config.REGISTRY_KAFKA_BROKERS,
   logger,
 });
@@ -74,7 +74,7 @@ if ((await store.revision()) === 0n && config.REGISTRY_CATALOGUE_FILE !== 'none'
     if (error instanceof CatalogueError) return exitConfig(error.message);
     throw error;
   });
-  const imported = await importCatalogue(catalogue, store, intake);
+  const imported = await importCatalogue(catalogue, store, intake, events);
   logger.info(
     { ...imported, source: catalogue.source },
     `the registry was empty: imported ${imported.versions} version(s), ${imported.aliases} alias(es) and ${imported.scorers} scorer(s) from ${catalogue.source}`,

@@ -6,6 +6,7 @@ import {
   type AliasMoved,
   type ModelVersion,
 } from '@scoregate/contracts';
+import type { MessageProducer } from '@scoregate/messaging';
 
 /** The Kafka topic of registry events (scoregate.events.v1 messages, protobuf). */
 export const REGISTRY_EVENTS_TOPIC = 'scoregate.registry.events.v1';
@@ -23,17 +24,9 @@ export interface RegistryEvents {
   close(): Promise<void>;
 }
 
-/** The part of @scoregate/messaging's Kafka producer the registry uses. */
-export interface EventProducer {
-  send(
-    topic: string,
-    messages: { key: string; value: Uint8Array; headers?: Record<string, string> }[],
-  ): Promise<unknown>;
-  disconnect?(): Promise<void>;
-}
-
 export interface KafkaRegistryEventsOptions {
-  readonly producer: EventProducer;
+  /** Resolves to the connected producer; records wait for it (a broker down at start delays them). */
+  readonly producer: Promise<MessageProducer>;
   readonly topic?: string;
   readonly logger: { warn(object: object, message: string): void };
 }
@@ -41,18 +34,20 @@ export interface KafkaRegistryEventsOptions {
 /** Registry events as protobuf records keyed by model name, with their type in a header. */
 export function createKafkaRegistryEvents(options: KafkaRegistryEventsOptions): RegistryEvents {
   const topic = options.topic ?? REGISTRY_EVENTS_TOPIC;
-  const inFlight = new Set<Promise<unknown>>();
+  // One publication at a time, in commit order: concurrent sends could overtake each other.
+  let tail: Promise<unknown> = options.producer.catch(() => undefined);
   const publish = (model: string, type: string, value: Uint8Array) => {
-    const sent = options.producer
-      .send(topic, [{ key: model, value, headers: { 'scoregate-event-type': type } }])
+    tail = tail
+      .then(() => options.producer)
+      .then((producer) =>
+        producer.send(topic, [{ key: model, value, headers: { 'scoregate-event-type': type } }]),
+      )
       .catch((error: unknown) =>
         options.logger.warn(
           { err: error, topic, type, model },
           `could not publish ${type} to ${topic}`,
         ),
-      )
-      .finally(() => inFlight.delete(sent));
-    inFlight.add(sent);
+      );
   };
   const aliasMoved = (move: Omit<AliasMoved, '$typeName'>) =>
     publish(
@@ -88,8 +83,11 @@ export function createKafkaRegistryEvents(options: KafkaRegistryEventsOptions): 
         ...(deletion.deletedAt ? { movedAt: deletion.deletedAt } : {}),
       }),
     async close() {
-      await Promise.allSettled([...inFlight]);
-      await options.producer.disconnect?.();
+      await tail;
+      await options.producer.then(
+        (producer) => producer.close(),
+        () => undefined,
+      );
     },
   };
 }

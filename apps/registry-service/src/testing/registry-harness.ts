@@ -100,7 +100,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Regi
     onRegistered: (version) => options.events?.versionRegistered(version),
   });
   if ((options.seed ?? true) && (await store.revision()) === 0n)
-    await importCatalogue(await loadCatalogue(), store, intake);
+    await importCatalogue(await loadCatalogue(), store, intake, options.events);
   const server = createRpcServer({
     name: 'registry-test',
     logger: silent,

@@ -1,0 +1,207 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryService, type WatchResponse } from '@scoregate/contracts';
+import { checkHealth, createRpcClient, RpcError, type RpcClient } from '@scoregate/rpc';
+import { DEFAULT_MANIFEST_FILE, loadCatalogue } from './catalogue.js';
+import { removeDir, sha256Of, uploadMessages, withMetadata } from './testing/registry-harness.js';
+
+// The registry as a real process (the built dist, with the telemetry hook), killed with SIGKILL
+// and restarted on the same data folder and port.
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const entry = path.join(root, 'apps/registry-service/dist/main.js');
+
+let dataDir: string;
+let port: number;
+let registry: ChildProcess | undefined;
+let client: RpcClient<typeof RegistryService>;
+const output: string[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startRegistryProcess(): Promise<ChildProcess> {
+  if (!existsSync(entry))
+    throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
+  const child = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      REGISTRY_SERVICE_HOST: '127.0.0.1',
+      REGISTRY_SERVICE_PORT: String(port),
+      REGISTRY_DATA_DIR: dataDir,
+      REGISTRY_WATCH_POLL_MS: '200',
+      LOG_LEVEL: 'warn',
+    },
+  });
+  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`registry-service exited ${child.exitCode}: ${output.join('')}`);
+    if ((await checkHealth(`127.0.0.1:${port}`, '', 500).catch(() => 'DOWN')) === 'SERVING')
+      return child;
+    if (Date.now() > deadline)
+      throw new Error(`registry-service not SERVING in 30 s: ${output.join('')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'registry-process-'));
+  port = await freePort();
+  registry = await startRegistryProcess();
+  client = createRpcClient(RegistryService, { address: `127.0.0.1:${port}` });
+});
+
+afterAll(async () => {
+  client?.close();
+  await kill(registry, 'SIGKILL');
+  if (dataDir) await removeDir(dataDir);
+});
+
+/**
+ * A watcher as a follower writes one: it keeps the last revision it saw and, when the stream
+ * fails, watches again from there after a short pause.
+ */
+function startFollower() {
+  const received: WatchResponse[] = [];
+  let last = 0n;
+  let reconnects = 0;
+  const stop = new AbortController();
+  const done = (async () => {
+    while (!stop.signal.aborted) {
+      try {
+        for await (const change of client.watch({ fromRevision: last }, { signal: stop.signal })) {
+          received.push(change);
+          last = change.revision;
+        }
+      } catch (error) {
+        if (stop.signal.aborted) break;
+        void RpcError.from(error);
+        reconnects++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  })();
+  return {
+    received,
+    reconnects: () => reconnects,
+    stop: async () => {
+      stop.abort();
+      await done;
+    },
+  };
+}
+
+async function until(probe: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('registry-service process: SIGKILL and restart', () => {
+  it('a watcher that resumes from its last revision receives both moves made after the restart, in order, once each; nothing committed is lost', async () => {
+    const follower = startFollower();
+    try {
+      await until(
+        () => follower.received.some((r) => r.change.case === 'snapshotComplete'),
+        10_000,
+        'snapshot',
+      );
+      const snapshotRevision = follower.received.at(-1)!.revision;
+
+      // Commit a new version, then kill the registry at once.
+      const gbt = new Uint8Array(
+        await readFile(
+          path.join(path.dirname(DEFAULT_MANIFEST_FILE), 'truck-roll-gbt/1/model.onnx'),
+        ),
+      );
+      const bytes = withMetadata(gbt, 'run', 'restart');
+      const spec = (await (await loadCatalogue()).getVersion('truck-roll-gbt', '1'))!.spec!;
+      const uploaded = await client.uploadModelVersion(
+        uploadMessages('truck-roll-gbt', spec, bytes),
+      );
+      expect(uploaded.version?.version).toBe('2');
+      await until(
+        () =>
+          follower.received.length > 0 && follower.received.at(-1)!.revision === uploaded.revision,
+        5000,
+        'upload seen',
+      );
+      await kill(registry, 'SIGKILL');
+      registry = await startRegistryProcess();
+      await client.waitForReady(10_000); // the channel reconnects after its back-off
+
+      const first = await client.setAlias({
+        model: 'truck-roll-gbt',
+        alias: 'champion',
+        version: '2',
+        reason: 'after restart 1',
+      });
+      const second = await client.setAlias({
+        model: 'truck-roll-logreg',
+        alias: 'fallback',
+        version: '1',
+        reason: 'after restart 2',
+      });
+      expect(second.revision).toBe(first.revision + 1n);
+      await until(
+        () => follower.received.at(-1)?.revision === second.revision,
+        10_000,
+        'both moves',
+      );
+      await new Promise((r) => setTimeout(r, 500)); // nothing else arrives
+
+      expect(follower.reconnects()).toBeGreaterThanOrEqual(1);
+      const live = follower.received.filter((r) => !r.snapshot);
+      expect(live.map((r) => [r.revision, r.change.case])).toEqual([
+        [uploaded.revision, 'versionRegistered'],
+        [first.revision, 'aliasMoved'],
+        [second.revision, 'aliasMoved'],
+      ]);
+      expect(live[0]!.revision).toBe(snapshotRevision + 1n);
+      const moves = live
+        .slice(1)
+        .map((r) => (r.change.case === 'aliasMoved' ? r.change.value : undefined));
+      expect(moves.map((m) => [m?.model, m?.alias, m?.fromVersion, m?.toVersion])).toEqual([
+        ['truck-roll-gbt', 'champion', '1', '2'],
+        ['truck-roll-logreg', 'fallback', '', '1'],
+      ]);
+      // One snapshot only: the reconnect resumed from the revision, it did not start over.
+      expect(follower.received.filter((r) => r.change.case === 'snapshotComplete')).toHaveLength(1);
+
+      // The version committed just before the kill survived, bytes included.
+      const chunks: Uint8Array[] = [];
+      for await (const message of client.downloadModelVersion({
+        model: 'truck-roll-gbt',
+        selector: { case: 'alias', value: 'champion' },
+      }))
+        if (message.content.case === 'chunk') chunks.push(message.content.value);
+      expect(sha256Of(Uint8Array.from(chunks.flatMap((c) => [...c])))).toBe(sha256Of(bytes));
+    } finally {
+      await follower.stop();
+    }
+  });
+});
