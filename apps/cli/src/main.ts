@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SERVICES } from '@scoregate/stack';
 import { checkHealth } from '@scoregate/rpc';
 import { runDemo } from './demo-command.js';
+import { registerModelCommands, registerScorerCommands } from './registry-commands.js';
 import { scoreOnce } from './score-command.js';
 import { runStack } from './stack-command.js';
 
@@ -79,5 +80,8 @@ program
     }
     process.exitCode = unhealthy === 0 ? 0 : 1;
   });
+
+registerModelCommands(program);
+registerScorerCommands(program);
 
 await program.parseAsync();
