@@ -15,7 +15,7 @@ export type { BackoffOptions } from './backoff.js';
 export { parseBrokers, type KafkaConnection } from './kafka-client.js';
 export { createKafkaProducer, type KafkaProducerOptions } from './kafka-producer.js';
 export { createKafkaConsumer, type KafkaConsumerOptions } from './kafka-consumer.js';
-export { createTopics } from './kafka-admin.js';
+export { createTopics, fetchConsumerLag } from './kafka-admin.js';
 export {
   createInProcessBus,
   type InProcessBus,

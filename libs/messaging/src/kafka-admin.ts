@@ -25,6 +25,20 @@ export async function createTopics(
   }
 }
 
+/** A consumer group's lag as the brokers see it now (for tools and tests outside the consumer). */
+export async function fetchConsumerLag(
+  connection: KafkaConnection,
+  groupId: string,
+  topics: readonly string[],
+): Promise<PartitionLag[]> {
+  const reader = createLagReader(connection, groupId, topics);
+  try {
+    return await reader.read();
+  } finally {
+    await reader.close();
+  }
+}
+
 /** Reads a group's lag from the brokers: high watermark − committed offset, per partition. */
 export function createLagReader(
   connection: KafkaConnection,

@@ -25,6 +25,11 @@ export type KafkaConsumerOptions = KafkaConnection &
     readonly partitionsConsumedConcurrently?: number;
     /** Delays between attempts of a failing handler. */
     readonly retry?: BackoffOptions;
+    /**
+     * How long the group waits for a silent member (a killed process) before handing its
+     * partitions to the others (default 30 s; the broker accepts 6 s and more by default).
+     */
+    readonly sessionTimeoutMs?: number;
   };
 
 /**
@@ -42,11 +47,12 @@ export async function createKafkaConsumer(options: KafkaConsumerOptions): Promis
   const logger = options.logger?.child({ component: 'kafka-consumer', group: groupId });
   const handle = toBatchHandler(options);
   const stopping = new AbortController();
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
 
   const consumer = createKafkaClient(options).consumer({
     groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
     // Whole batches per partition; the handler sees them in chunks of maxBatch.
     maxBytesPerPartition: 4 * 1024 * 1024,
   });

@@ -14,7 +14,6 @@ export async function createKafkaProducer(options: KafkaProducerOptions): Promis
   const producer = createKafkaClient(options).producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
   });
   await producer.connect();
   let closed: Promise<void> | undefined;
