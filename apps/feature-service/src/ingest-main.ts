@@ -49,6 +49,11 @@ try {
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     partitionsConsumedConcurrently: config.FEATURE_INGEST_CONCURRENCY,
     handleBatch: createFeatureIngestor({ catalog, store: opened.store, deadLetters, logger }),
+    onFatalError: (error) => {
+      // Offsets are committed only after writes, so exiting loses nothing; a supervisor restarts.
+      logger.fatal({ err: error }, `Kafka consumer stopped for good: ${error.message}`);
+      void shutdownTelemetry().finally(() => process.exit(1));
+    },
   });
   logger.info(
     {

@@ -30,6 +30,11 @@ export type KafkaConsumerOptions = KafkaConnection &
      * partitions to the others (default 30 s; the broker accepts 6 s and more by default).
      */
     readonly sessionTimeoutMs?: number;
+    /**
+     * Called when the client gave up for good (a crash kafkajs does not restart from): the member
+     * consumes no more, so a process would rather exit and be restarted.
+     */
+    readonly onFatalError?: (error: Error) => void;
   };
 
 /**
@@ -61,6 +66,7 @@ export async function createKafkaConsumer(options: KafkaConsumerOptions): Promis
       { err: payload.error, restart: payload.restart },
       payload.restart ? 'Kafka consumer crashed; restarting' : 'Kafka consumer crashed for good',
     );
+    if (!payload.restart && !stopping.signal.aborted) options.onFatalError?.(payload.error);
   });
   await consumer.connect();
   await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? true });

@@ -15,6 +15,7 @@ import { createLogger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFeatureViewsFile, loadFeatureViews } from '../feature-views.js';
 import { createFeatureStore, type OpenedFeatureStore } from '../store-factory.js';
+import { startPrivateRedis } from '../testing/private-redis.js';
 import { deadLetterHeaders, deadLetterTopicOf } from './dead-letters.js';
 import {
   differences,
@@ -65,16 +66,17 @@ async function waitUntil(probe: () => Promise<boolean>, ms: number, what: string
   return Date.now() - started;
 }
 
-async function startIngestion(topic: string): Promise<MessageConsumer> {
+async function startIngestion(topic: string, store = opened.store): Promise<MessageConsumer> {
   const consumer = await createKafkaConsumer({
     brokers,
     logger,
     groupId: `ingest-${topic}`,
     topics: [topic],
     partitionsConsumedConcurrently: 6,
+    retry: { initialMs: 50, maxMs: 500 },
     handleBatch: createFeatureIngestor({
       catalog,
-      store: opened.store,
+      store,
       deadLetters: producer,
       logger,
     }),
@@ -200,5 +202,68 @@ describe('stream ingestion (real Kafka, real Redis)', () => {
       { status: 'ok', value: { case: 'int64Value', value: 6n }, eventTimeMs: now - 1000 },
       { status: 'ok', value: { case: 'int64Value', value: 6n }, eventTimeMs: now },
     ]);
+  });
+
+  it('retries the write while Redis is down, committing nothing and dead-lettering nothing, and applies it once Redis is back', async () => {
+    const redis = await startPrivateRedis();
+    const outage = await createFeatureStore(
+      {
+        FEATURE_STORE: 'redis',
+        REDIS_URL: redis.url,
+        FEATURE_REDIS_PREFIX: `sg:test:ingest:${run}:outage:`,
+        FEATURE_REDIS_TIMEOUT_MS: 500,
+        FEATURE_SEED_FILE: undefined,
+      },
+      { info: () => undefined, warn: () => undefined },
+      { catalog, connectWaitMs: 5000 },
+    );
+    try {
+      const topic = `scoregate.features.updated.spec-${run}-outage`;
+      const dlq = deadLetterTopicOf(topic);
+      await createTopics(brokers, [
+        { name: topic, partitions: 2 },
+        { name: dlq, partitions: 1 },
+      ]);
+      const deadLetters: ConsumedMessage[] = [];
+      consumers.push(
+        await createKafkaConsumer({
+          brokers,
+          groupId: `dlq-reader-outage-${run}`,
+          topics: [dlq],
+          handleMessage: async (message) => void deadLetters.push(message),
+        }),
+      );
+      const consumer = await startIngestion(topic, outage.store);
+      await redis.stop();
+      const stream = generateStream({
+        seed: 99,
+        entities: 100,
+        eventsPerEntity: 10,
+        duplicateShare: 0.2,
+        partitions: 2,
+        keyPrefix: `o-${run}-`,
+        nowMs: Date.now(),
+      });
+      await producer.send(topic, stream.records);
+
+      // Down for 3 s: every attempt fails, nothing is committed, nothing goes to the DLQ.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const during = await consumer.lag();
+      expect(during.reduce((n, p) => n + p.lag, 0)).toBe(stream.records.length);
+      expect(deadLetters).toEqual([]);
+
+      await redis.start();
+      const recoveredMs = await waitUntil(
+        async () => (await consumer.lag()).every((p) => p.lag === 0),
+        30_000,
+        'lag 0 after Redis is back',
+      );
+      expect(recoveredMs).toBeLessThan(15_000);
+      expect(await differences(outage.store, stream)).toEqual({ count: 0 });
+      expect(deadLetters).toEqual([]);
+    } finally {
+      await outage.close();
+      await redis.dispose();
+    }
   });
 });
