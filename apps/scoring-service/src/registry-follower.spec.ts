@@ -407,6 +407,23 @@ describe('following the registry', () => {
     await registry.stop();
   });
 
+  it('answers ServerLive but not ServerReady while it has never reached the registry', async () => {
+    const registry = new MemoryRegistry();
+    await registry.start();
+    const unreachable = registry.port;
+    await registry.stop();
+    const { client, follower } = await follow(registry, { address: `127.0.0.1:${unreachable}` });
+    await sleep(300);
+    expect((await client.serverLive({})).live).toBe(true);
+    expect((await client.serverReady({})).ready).toBe(false);
+    expect(follower.ready()).toBe(false);
+    const error = await inferGbt(client).then(
+      () => undefined,
+      (e: unknown) => e as RpcError,
+    );
+    expect(error?.code).toBe(Code.NOT_FOUND);
+  });
+
   it('restarts from its cache and serves while the registry is unreachable', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'scoring-cache-'));
     tmpDirs.push(cacheDir);
