@@ -1,4 +1,4 @@
-import { durationFromMs, timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { durationFromMs, timestampFromMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import {
   FeatureStatus,
   type FeatureResultSchema,
@@ -48,10 +48,14 @@ export function createFeatureHandlers({
             .read(entities, refs, { signal: context.signal, deadline: context.deadline })
             .catch((error: unknown) => rethrow(error, context)),
       );
+      // Every value of a view row shares its event time: one Timestamp per distinct time.
+      const timestamps = new Map<number, Timestamp>();
       return {
         results: request.entities.map((entity, e) => ({
           entity,
-          values: request.featureRefs.map((ref, r) => toFeatureResult(ref, readings[e]![r]!)),
+          values: request.featureRefs.map((ref, r) =>
+            toFeatureResult(ref, readings[e]![r]!, timestamps),
+          ),
         })),
       };
     },
@@ -76,14 +80,24 @@ export function createFeatureHandlers({
 function toFeatureResult(
   ref: string,
   reading: FeatureReading,
+  timestamps: Map<number, Timestamp>,
 ): MessageInitShape<typeof FeatureResultSchema> {
   if (reading.status === 'missing') return { ref, status: FeatureStatus.MISSING };
   return {
     ref,
     status: reading.status === 'ok' ? FeatureStatus.OK : FeatureStatus.STALE,
     value: { kind: reading.value },
-    eventTime: timestampFromMs(reading.eventTimeMs),
+    eventTime: timestampOf(reading.eventTimeMs, timestamps),
   };
+}
+
+function timestampOf(ms: number, timestamps: Map<number, Timestamp>): Timestamp {
+  let timestamp = timestamps.get(ms);
+  if (timestamp === undefined) {
+    timestamp = timestampFromMs(ms);
+    timestamps.set(ms, timestamp);
+  }
+  return timestamp;
 }
 
 function toFeatureView(view: FeatureViewDefinition): MessageInitShape<typeof FeatureViewSchema> {
