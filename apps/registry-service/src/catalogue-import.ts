@@ -13,8 +13,9 @@ export interface ImportSummary {
 
 /**
  * Fills an empty registry from a loaded catalogue (the embedded default of `npm start`): each
- * version goes through the same checks as an upload (digest, ONNX load, signature) and gets the
- * catalogue's version number, then the aliases are set and the scorers put.
+ * version goes through the checks of an upload (size, digest, external data) and gets the
+ * catalogue's version number, then the aliases are set and the scorers put. The models are not
+ * loaded in onnxruntime here (see IngestOptions.loadCheck).
  */
 export async function importCatalogue(
   catalogue: Catalogue,
@@ -33,7 +34,7 @@ export async function importCatalogue(
       registeredBy: CATALOGUE_IDENTITY,
     });
     const chunks = catalogue.readArtifact(version.model, version.version, 1024 * 1024);
-    const registered = await intake.ingest(header, chunks, signal);
+    const registered = await intake.ingest(header, chunks, signal, { loadCheck: false });
     if (registered.version.version !== version.version) {
       throw new Error(
         `${catalogue.source}: ${version.model} version ${version.version} was registered as version ${registered.version.version}; list a model's versions from 1 without gaps`,

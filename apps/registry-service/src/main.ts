@@ -11,7 +11,6 @@ import {
   loadCatalogue,
 } from './catalogue.js';
 import { importCatalogue } from './catalogue-import.js';
-import { createRegistryEventsFromConfig } from './registry-events-kafka.js';
 import { createRegistryHandlers } from './registry-handlers.js';
 import { openRegistryDatabase } from './store/open-database.js';
 import { createRegistryStore } from './store/registry-store.js';
@@ -55,10 +54,13 @@ if (removed.length > 0)
     { removed },
     `removed ${removed.length} artifact file(s) that no committed version references`,
   );
-const events = createRegistryEventsFromConfig({
-  brokers: config.REGISTRY_KAFKA_BROKERS,
-  logger,
-});
+// The Kafka client is loaded only when events are on.
+const events = config.REGISTRY_KAFKA_BROKERS
+  ? (await import('./registry-events-kafka.js')).createRegistryEventsFromConfig({
+      brokers: config.REGISTRY_KAFKA_BROKERS,
+      logger,
+    })
+  : undefined;
 const intake = createVersionIntake({
   store,
   artifacts,

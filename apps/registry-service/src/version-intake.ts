@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import type { ModelVersion, UploadHeader, UploadModelVersionRequest } from '@scoregate/contracts';
-import { loadOnnxModel } from '@scoregate/inference';
 import { Code, RpcError } from '@scoregate/rpc';
 import type { ArtifactStore } from './artifact-store.js';
 import { externalDataLocations, locationEscape } from './onnx-external-data.js';
@@ -18,6 +17,15 @@ export interface VersionIntakeOptions {
   readonly maxUploadBytes: number;
   /** Called after a new version was committed (events, logs). */
   readonly onRegistered?: (version: ModelVersion, revision: bigint) => void;
+}
+
+export interface IngestOptions {
+  /**
+   * Load the model in onnxruntime and compare its signature (default true). The catalogue import
+   * turns it off: its fixtures are pinned by digest in a manifest generated with their golden
+   * predictions, and loading onnxruntime would slow every fresh start of the stack.
+   */
+  readonly loadCheck?: boolean;
 }
 
 export interface IntakeResult {
@@ -44,6 +52,7 @@ export interface VersionIntake {
     header: UploadHeader,
     chunks: AsyncIterable<Uint8Array>,
     signal: AbortSignal,
+    options?: IngestOptions,
   ): Promise<IntakeResult>;
 }
 
@@ -54,6 +63,7 @@ export function createVersionIntake(options: VersionIntakeOptions): VersionIntak
     header: UploadHeader,
     chunks: AsyncIterator<Uint8Array>,
     signal: AbortSignal,
+    ingestOptions: IngestOptions = {},
   ): Promise<IntakeResult> {
     checkUploadHeader(header, maxUploadBytes);
     const staged = await artifacts.stage();
@@ -77,7 +87,7 @@ export function createVersionIntake(options: VersionIntakeOptions): VersionIntak
       if (existing)
         return { version: existing, revision: await store.revision(), alreadyExisted: true };
 
-      await checkOnnx(staged.file, header);
+      await checkOnnx(staged.file, header, ingestOptions.loadCheck ?? true);
       throwIfAborted(signal);
       const result = await store.registerVersion({
         model: header.model,
@@ -119,7 +129,8 @@ export function createVersionIntake(options: VersionIntakeOptions): VersionIntak
       };
       return ingest(header, chunks, signal);
     },
-    ingest: (header, chunks, signal) => ingest(header, chunks[Symbol.asyncIterator](), signal),
+    ingest: (header, chunks, signal, ingestOptions) =>
+      ingest(header, chunks[Symbol.asyncIterator](), signal, ingestOptions),
   };
 }
 
@@ -159,7 +170,7 @@ async function receive(
   return { received, sha256: hash.digest('hex') };
 }
 
-async function checkOnnx(file: string, header: UploadHeader): Promise<void> {
+async function checkOnnx(file: string, header: UploadHeader, loadCheck: boolean): Promise<void> {
   const bytes = await readFile(file);
   let locations: string[];
   try {
@@ -179,6 +190,9 @@ async function checkOnnx(file: string, header: UploadHeader): Promise<void> {
       );
     }
   }
+  if (!loadCheck) return;
+  // onnxruntime is loaded on the first upload, not at start.
+  const { loadOnnxModel } = await import('@scoregate/inference');
   let model;
   try {
     // Loaded from the private staging folder, so in-folder external data resolves to nothing else.

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { createPostgresDatabase } from './postgres-database.js';
 import type { SqlDatabase } from './sql-database.js';
 import { createSqliteDatabase } from './sqlite-database.js';
 
@@ -13,8 +12,10 @@ export interface OpenDatabaseOptions {
 }
 
 /** PostgreSQL when a URL is configured, SQLite in the data folder otherwise. */
-export function openRegistryDatabase(options: OpenDatabaseOptions): Promise<SqlDatabase> {
+export async function openRegistryDatabase(options: OpenDatabaseOptions): Promise<SqlDatabase> {
   if (options.databaseUrl !== undefined) {
+    // Loaded only when used: the SQLite default starts without the pg driver.
+    const { createPostgresDatabase } = await import('./postgres-database.js');
     return createPostgresDatabase({
       url: options.databaseUrl,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
