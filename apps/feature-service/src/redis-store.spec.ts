@@ -18,6 +18,11 @@ import {
   type RedisFeatureStore,
 } from './redis-store.js';
 import { startPrivateRedis } from './testing/private-redis.js';
+import { loadConfig } from '@scoregate/config';
+import { fileURLToPath } from 'node:url';
+import { defaultSeedFile } from './demo-seed.js';
+import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
+import { createFeatureStore, featureStoreEnv } from './store-factory.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const runPrefix = `sg:test:${randomUUID().slice(0, 8)}:`;
@@ -232,6 +237,72 @@ describe('redis store: failing fast', () => {
     } finally {
       await store.close();
       await redis.dispose();
+    }
+  });
+
+  it('gives up on a Redis that does not answer at the call deadline, and answers again once it does', async () => {
+    const redis = await startPrivateRedis();
+    const store = createRedisFeatureStore({
+      catalog: behaviourCatalog,
+      url: redis.url,
+      keyPrefix: 'sg:f:',
+    });
+    try {
+      await store.waitUntilReady(5_000);
+      const entity = { entityType: 'customer', key: 'c-1' };
+      const refs = [{ view: 'customer_stats', feature: 'tickets_30d' }];
+      redis.pause();
+      const started = performance.now();
+      const error = await store
+        .read([entity], refs, { deadline: Date.now() + 50 })
+        .catch((e: unknown) => e);
+      const elapsed = performance.now() - started;
+      expect(error).toBeInstanceOf(FeatureStoreUnavailableError);
+      expect((error as Error).message).toMatch(
+        new RegExp(`^Redis at ${redis.url} did not answer the read within (49|50) ms$`),
+      );
+      expect(elapsed).toBeGreaterThanOrEqual(45);
+      expect(elapsed).toBeLessThan(250);
+      redis.resume();
+      expect(await store.read([entity], refs, { deadline: Date.now() + 2_000 })).toEqual([
+        [{ status: 'missing' }],
+      ]);
+    } finally {
+      await store.close();
+      await redis.dispose();
+    }
+  });
+});
+
+describe('redis store: opened by createFeatureStore', () => {
+  it('uses REDIS_URL and FEATURE_REDIS_PREFIX, and seeds nothing unless FEATURE_SEED_FILE names a file', async () => {
+    const catalog = await loadFeatureViews(defaultFeatureViewsFile);
+    const logger = { info() {}, warn() {} };
+    const demo = [{ entityType: 'customer', key: 'c-0001' }];
+    const plan = [{ view: 'customer_stats', feature: 'plan_tier' }];
+    const open = (environment: Record<string, string>) =>
+      createFeatureStore(loadConfig('test', featureStoreEnv, environment), logger, { catalog });
+
+    const empty = await open({
+      FEATURE_STORE: 'redis',
+      REDIS_URL,
+      FEATURE_REDIS_PREFIX: `${runPrefix}factory-a:`,
+    });
+    const seeded = await open({
+      FEATURE_STORE: 'redis',
+      REDIS_URL,
+      FEATURE_REDIS_PREFIX: `${runPrefix}factory-b:`,
+      FEATURE_SEED_FILE: fileURLToPath(defaultSeedFile),
+    });
+    try {
+      expect(empty.kind).toBe('redis');
+      expect(empty.description).toBe(`${REDIS_URL}, keys ${runPrefix}factory-a:*`);
+      expect(await empty.store.read(demo, plan)).toEqual([[{ status: 'missing' }]]);
+      expect((await seeded.store.read(demo, plan))[0]![0]).toMatchObject({ status: 'ok' });
+      expect(await admin.exists(`${runPrefix}factory-b:customer:c-0001`)).toBe(1);
+    } finally {
+      await empty.close();
+      await seeded.close();
     }
   });
 });

@@ -16,6 +16,10 @@ export interface PrivateRedis {
   start(): Promise<void>;
   /** Kills the server (SIGKILL: no goodbye to clients) and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void;
+  /** Lets a frozen server go on (SIGCONT). */
+  resume(): void;
   /** Stops the server and removes its directory. */
   dispose(): Promise<void>;
 }
@@ -69,7 +73,10 @@ export async function startPrivateRedis(
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async dispose() {
+      child?.kill('SIGCONT');
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
