@@ -27,6 +27,8 @@ export interface RpcClientOptions {
   readonly serviceConfig?: object;
   /** TLS to the server (with a client certificate for mTLS). Plaintext when absent. */
   readonly tls?: TlsOptions;
+  /** Longest wait between reconnection attempts to an unreachable server (ms). Default 1 s. */
+  readonly maxReconnectBackoffMs?: number;
   /** Headers sent with every call (e.g. credentials). */
   readonly headers?: Readonly<Record<string, string | Buffer>>;
 }
@@ -44,6 +46,10 @@ export function createRpcClient<S extends DescService>(
   const channelOptions: ChannelOptions = {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? 4 * 1024 * 1024,
+    // Services restart in seconds; grpc-js would otherwise back off up to 2 minutes between
+    // reconnection attempts and keep failing calls long after the peer is back.
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': options.maxReconnectBackoffMs ?? 1_000,
   };
   if (options.serviceConfig)
     channelOptions['grpc.service_config'] = JSON.stringify(options.serviceConfig);

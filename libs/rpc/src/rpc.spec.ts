@@ -215,6 +215,37 @@ describe('deadlines and cancellation', () => {
   });
 });
 
+describe('reconnection', () => {
+  it('reaches a server that comes up late within about a second, however long it was away', async () => {
+    const { freePort } = await import('./testing/free-port.js');
+    const port = await freePort();
+    const client = scoreClient(`127.0.0.1:${port}`);
+    const outage = Date.now() + 3000;
+    while (Date.now() < outage) {
+      const error = (await client
+        .score({}, { timeoutMs: 200 })
+        .catch((e: unknown) => e)) as RpcError;
+      expect(error.code).toBe(Code.UNAVAILABLE);
+      await sleep(200);
+    }
+    const server = createRpcServer({ name: 'late', logger: silent });
+    server.register(
+      ScoreService,
+      scoreHandlers(() => ({ score: 1 })),
+    );
+    await server.listen(`127.0.0.1:${port}`);
+    cleanups.push(() => server.shutdown({ drainDelayMs: 0 }));
+    const up = Date.now();
+    let reply;
+    while (!reply && Date.now() - up < 10_000) {
+      reply = await client.score({}, { timeoutMs: 200 }).catch(() => undefined);
+      if (!reply) await sleep(50);
+    }
+    expect(reply?.score).toBe(1);
+    expect(Date.now() - up).toBeLessThan(1500);
+  });
+});
+
 describe('limits', () => {
   it('refuses a message over the size limit with RESOURCE_EXHAUSTED and keeps serving', async () => {
     const { address } = await serve(

@@ -42,7 +42,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts the five services as separate Node processes (each with the OpenTelemetry hook loaded
- * first), wired to each other on 127.0.0.1, and waits until every one answers health SERVING.
+ * first), wired to each other on 127.0.0.1, tier by tier, and waits until every one answers
+ * health SERVING.
  */
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const root = options.root ?? defaultRoot;
@@ -61,46 +62,51 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
 
   const services = {} as Record<ServiceName, RunningService>;
-  for (const service of SERVICES) {
-    const entry = join(root, 'apps', service.name, 'dist', 'main.js');
-    if (!existsSync(entry)) {
-      await stopAll(services);
-      throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
-    }
-    const child = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        OTEL_SERVICE_NAME: service.name,
-        ...wiring,
-        [`${service.envPrefix}_HOST`]: '127.0.0.1',
-        [`${service.envPrefix}_PORT`]: String(ports[service.name]),
-        ...options.env,
-        ...options.serviceEnv?.[service.name],
-      },
-    });
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) =>
-        options.onOutput?.(service.name, line),
-      );
-    }
-    const exited = new Promise<number | string>((resolve) =>
-      child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-    );
-    services[service.name] = {
-      name: service.name,
-      address: address(service.name),
-      process: child,
-      exited,
-    };
-  }
-
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const tiers = [...new Set(SERVICES.map((s) => s.tier))].sort();
   try {
-    await Promise.all(
-      Object.values(services).map((service) => waitUntilServing(service, deadline)),
-    );
+    for (const tier of tiers) {
+      const starting = SERVICES.filter((s) => s.tier === tier).map((service) => {
+        const entry = join(root, 'apps', service.name, 'dist', 'main.js');
+        if (!existsSync(entry)) {
+          throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
+        }
+        const child = spawn(
+          process.execPath,
+          ['--import', '@scoregate/telemetry/register', entry],
+          {
+            cwd: root,
+            stdio: ['ignore', 'pipe', 'pipe'],
+            env: {
+              ...process.env,
+              OTEL_SERVICE_NAME: service.name,
+              ...wiring,
+              [`${service.envPrefix}_HOST`]: '127.0.0.1',
+              [`${service.envPrefix}_PORT`]: String(ports[service.name]),
+              ...options.env,
+              ...options.serviceEnv?.[service.name],
+            },
+          },
+        );
+        for (const stream of [child.stdout, child.stderr]) {
+          createInterface({ input: stream }).on('line', (line) =>
+            options.onOutput?.(service.name, line),
+          );
+        }
+        const exited = new Promise<number | string>((resolve) =>
+          child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+        );
+        const running = {
+          name: service.name,
+          address: address(service.name),
+          process: child,
+          exited,
+        };
+        services[service.name] = running;
+        return running;
+      });
+      await Promise.all(starting.map((service) => waitUntilServing(service, deadline)));
+    }
   } catch (error) {
     await stopAll(services);
     throw error;
