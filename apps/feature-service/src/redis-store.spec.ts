@@ -185,6 +185,33 @@ describe('redis store: layout in Redis', () => {
 });
 
 describe('redis store: failing fast', () => {
+  it('sends the write script in full once per connection, then by its SHA1 (EVALSHA)', async () => {
+    const redis = await startPrivateRedis();
+    const store = createRedisFeatureStore({ catalog: behaviourCatalog, url: redis.url });
+    const probe = new Redis(redis.url);
+    try {
+      await store.waitUntilReady(5_000);
+      for (let i = 0; i < 5; i++) {
+        await store.write([
+          {
+            entity: { entityType: 'customer', key: 'c-1' },
+            view: 'customer_stats',
+            values: new Map([['tickets_30d', int64(BigInt(i))]]),
+            eventTimeMs: Date.now(),
+          },
+        ]);
+      }
+      const stats = await probe.info('commandstats');
+      const calls = (command: string) =>
+        Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      expect({ eval: calls('eval'), evalsha: calls('evalsha') }).toEqual({ eval: 1, evalsha: 4 });
+    } finally {
+      probe.disconnect();
+      await store.close();
+      await redis.dispose();
+    }
+  });
+
   it('fails a read and a write within a few milliseconds with a precise reason while Redis is down, and recovers by itself', async () => {
     const redis = await startPrivateRedis();
     const store = createRedisFeatureStore({

@@ -1,4 +1,5 @@
 import { Redis, type Result } from 'ioredis';
+import { ValueType } from '@scoregate/contracts';
 import {
   FeatureStoreUnavailableError,
   freshnessOf,
@@ -12,7 +13,6 @@ import {
 } from './feature-store.js';
 import type { FeatureRef } from './feature-ref.js';
 import type { FeatureCatalog, FeatureViewDefinition } from './feature-views.js';
-import { ValueType } from '@scoregate/contracts';
 import { WRITE_ROWS_LUA } from './redis-store-scripts.js';
 
 /**
@@ -330,14 +330,21 @@ export function createRedisFeatureStore(options: RedisFeatureStoreOptions): Redi
         if (slot < 0) return refs.map((): FeatureReading => ({ status: 'missing' }));
         const plan = plans.get(entity.entityType)!;
         const values = replies[slot]![1] as (Buffer | null)[];
+        // Each view's event time is parsed once per entity, not once per feature.
+        const times = new Map<number, number>();
         return refs.map((ref, r): FeatureReading => {
           const at = plan.valueAt[r]!;
           if (at < 0) return { status: 'missing' };
           const bytes = values[at];
-          const time = values[plan.timeAt[r]!];
+          const timeAt = plan.timeAt[r]!;
+          const time = values[timeAt];
           if (bytes == null || time == null) return { status: 'missing' };
           const view = views[r]!;
-          const eventTimeMs = Number(time.toString('latin1'));
+          let eventTimeMs = times.get(timeAt);
+          if (eventTimeMs === undefined) {
+            eventTimeMs = Number(time.toString('latin1'));
+            times.set(timeAt, eventTimeMs);
+          }
           const freshness = freshnessOf(view, eventTimeMs, nowMs);
           if (freshness === 'missing') return { status: 'missing' };
           const value = decodeFeatureValue(bytes, view.feature(ref.feature)!.dtype);
