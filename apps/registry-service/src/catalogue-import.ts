@@ -1,7 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { UploadHeaderSchema } from '@scoregate/contracts';
 import { CATALOGUE_IDENTITY, type Catalogue } from './catalogue.js';
-import type { RegistryEvents } from './registry-events.js';
 import type { RegistryStore } from './store/registry-store.js';
 import type { VersionIntake } from './version-intake.js';
 
@@ -21,7 +20,6 @@ export async function importCatalogue(
   catalogue: Catalogue,
   store: RegistryStore,
   intake: VersionIntake,
-  events?: RegistryEvents,
   signal: AbortSignal = new AbortController().signal,
 ): Promise<ImportSummary> {
   const { versions, aliases, scorers } = await catalogue.snapshot();
@@ -42,14 +40,13 @@ export async function importCatalogue(
     }
   }
   for (const alias of aliases) {
-    const { moved } = await store.setAlias({
+    await store.setAlias({
       model: alias.model,
       alias: alias.alias,
       version: alias.toVersion,
       reason: alias.reason,
       movedBy: alias.movedBy,
     });
-    events?.aliasMoved(moved);
   }
   for (const scorer of scorers) await store.putScorer(scorer);
   return { versions: versions.length, aliases: aliases.length, scorers: scorers.length };

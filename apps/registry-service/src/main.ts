@@ -11,6 +11,8 @@ import {
   loadCatalogue,
 } from './catalogue.js';
 import { importCatalogue } from './catalogue-import.js';
+import { startEventRelay } from './event-relay.js';
+import { REGISTRY_EVENTS_TOPIC } from './registry-events.js';
 import { createRegistryHandlers } from './registry-handlers.js';
 import { openRegistryDatabase } from './store/open-database.js';
 import { createRegistryStore } from './store/registry-store.js';
@@ -65,7 +67,6 @@ const intake = createVersionIntake({
   store,
   artifacts,
   maxUploadBytes: config.REGISTRY_MAX_UPLOAD_BYTES,
-  onRegistered: (version) => events?.versionRegistered(version),
 });
 
 if ((await store.revision()) === 0n && config.REGISTRY_CATALOGUE_FILE !== 'none') {
@@ -76,12 +77,17 @@ if ((await store.revision()) === 0n && config.REGISTRY_CATALOGUE_FILE !== 'none'
     if (error instanceof CatalogueError) return exitConfig(error.message);
     throw error;
   });
-  const imported = await importCatalogue(catalogue, store, intake, events);
+  const imported = await importCatalogue(catalogue, store, intake);
   logger.info(
     { ...imported, source: catalogue.source },
     `the registry was empty: imported ${imported.versions} version(s), ${imported.aliases} alias(es) and ${imported.scorers} scorer(s) from ${catalogue.source}`,
   );
 }
+// Events follow the change log, so a change committed while Kafka or this process was down is
+// published later.
+const relay = events
+  ? startEventRelay({ store, events, name: REGISTRY_EVENTS_TOPIC, logger })
+  : undefined;
 logger.info(
   {
     database: store.location,
@@ -105,12 +111,12 @@ await serve({
         store,
         artifacts,
         intake,
-        ...(events ? { events } : {}),
         watchPollMs: config.REGISTRY_WATCH_POLL_MS,
       }),
     ),
   ],
   onStopped: async () => {
+    await relay?.stop();
     await events?.close();
     await store.close();
     await shutdownTelemetry();

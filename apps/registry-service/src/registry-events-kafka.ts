@@ -1,4 +1,9 @@
-import { createKafkaProducer, createTopics, parseBrokers } from '@scoregate/messaging';
+import {
+  createKafkaProducer,
+  createTopics,
+  parseBrokers,
+  type MessageProducer,
+} from '@scoregate/messaging';
 import type { Logger } from '@scoregate/telemetry';
 import {
   createKafkaRegistryEvents,
@@ -15,8 +20,8 @@ export interface RegistryEventsConfig {
 
 /**
  * Kafka registry events when brokers are configured; undefined (events off) otherwise. The
- * connection is made in the background, so a broker that is down does not keep the registry
- * from serving; records published meanwhile wait for it (kafkajs retries).
+ * connection is made on the first publication, so a broker that is down does not keep the
+ * registry from serving; the event relay retries until it is back.
  */
 export function createRegistryEventsFromConfig(
   config: RegistryEventsConfig,
@@ -24,18 +29,24 @@ export function createRegistryEventsFromConfig(
   if (config.brokers === undefined) return undefined;
   const brokers = parseBrokers(config.brokers);
   const topic = config.topic ?? REGISTRY_EVENTS_TOPIC;
-  const producer = createTopics(brokers, [{ name: topic, partitions: 3 }])
-    .catch((error: unknown) =>
-      config.logger.warn({ err: error, topic }, `could not create ${topic}; relying on the broker`),
-    )
-    .then(() =>
-      createKafkaProducer({ brokers, clientId: 'registry-service', logger: config.logger }),
-    );
-  producer.catch((error: unknown) =>
-    config.logger.error(
-      { err: error, brokers },
-      'Kafka producer could not connect; registry events are not published',
-    ),
-  );
-  return createKafkaRegistryEvents({ producer, topic, logger: config.logger });
+  // Connected on first use, and again after a failed connection (the relay retries).
+  let current: Promise<MessageProducer> | undefined;
+  const producer = () => {
+    if (current === undefined) {
+      const connecting = createTopics(brokers, [{ name: topic, partitions: 3 }])
+        .catch((error: unknown) =>
+          config.logger.warn(
+            { err: error, topic },
+            `could not create ${topic}; relying on the broker`,
+          ),
+        )
+        .then(() =>
+          createKafkaProducer({ brokers, clientId: 'registry-service', logger: config.logger }),
+        );
+      connecting.catch(() => (current = undefined));
+      current = connecting;
+    }
+    return current;
+  };
+  return createKafkaRegistryEvents({ producer, topic });
 }

@@ -2,89 +2,111 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import {
   AliasMovedEventSchema,
   ModelVersionRegisteredSchema,
-  type AliasDeleted,
-  type AliasMoved,
-  type ModelVersion,
+  type WatchResponse,
 } from '@scoregate/contracts';
 import type { MessageProducer } from '@scoregate/messaging';
 
 /** The Kafka topic of registry events (scoregate.events.v1 messages, protobuf). */
 export const REGISTRY_EVENTS_TOPIC = 'scoregate.registry.events.v1';
 
+/** One record of the events topic. */
+export interface RegistryEventRecord {
+  /** The model's name: a model's events stay in order on one partition. */
+  readonly key: string;
+  /** The event's full protobuf type name, also sent in the `scoregate-event-type` header. */
+  readonly type: string;
+  readonly value: Uint8Array;
+}
+
 /**
- * Where the registry announces committed changes. Called after the commit, never inside the
- * transaction; a failed publication is logged and does not undo the change.
+ * Where the registry announces committed changes. The event relay calls it for each change of
+ * the change log, in revision order, after the commit.
  */
 export interface RegistryEvents {
-  versionRegistered(version: ModelVersion): void;
-  aliasMoved(move: AliasMoved): void;
-  /** Published as an AliasMoved event with an empty to_version. */
-  aliasDeleted(deletion: AliasDeleted): void;
-  /** Waits for publications in flight, then releases the connection. */
+  /** Resolves once the broker acknowledged the change's event (or at once if it has none). */
+  publish(change: WatchResponse): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface KafkaRegistryEventsOptions {
-  /** Resolves to the connected producer; records wait for it (a broker down at start delays them). */
-  readonly producer: Promise<MessageProducer>;
-  readonly topic?: string;
-  readonly logger: { warn(object: object, message: string): void };
-}
-
-/** Registry events as protobuf records keyed by model name, with their type in a header. */
-export function createKafkaRegistryEvents(options: KafkaRegistryEventsOptions): RegistryEvents {
-  const topic = options.topic ?? REGISTRY_EVENTS_TOPIC;
-  // One publication at a time, in commit order: concurrent sends could overtake each other.
-  let tail: Promise<unknown> = options.producer.catch(() => undefined);
-  const publish = (model: string, type: string, value: Uint8Array) => {
-    tail = tail
-      .then(() => options.producer)
-      .then((producer) =>
-        producer.send(topic, [{ key: model, value, headers: { 'scoregate-event-type': type } }]),
-      )
-      .catch((error: unknown) =>
-        options.logger.warn(
-          { err: error, topic, type, model },
-          `could not publish ${type} to ${topic}`,
-        ),
-      );
-  };
-  const aliasMoved = (move: Omit<AliasMoved, '$typeName'>) =>
-    publish(
-      move.model,
-      'scoregate.events.v1.AliasMoved',
-      toBinary(AliasMovedEventSchema, create(AliasMovedEventSchema, { ...move })),
-    );
-  return {
-    versionRegistered: (version) =>
-      publish(
-        version.model,
-        'scoregate.events.v1.ModelVersionRegistered',
-        toBinary(
+/**
+ * The scoregate.events.v1 record of a change: ModelVersionRegistered for a new version,
+ * AliasMoved for an alias moved or deleted (empty to_version); undefined for other changes.
+ */
+export function eventOf(change: WatchResponse): RegistryEventRecord | undefined {
+  const c = change.change;
+  switch (c.case) {
+    case 'versionRegistered':
+      return {
+        key: c.value.model,
+        type: 'scoregate.events.v1.ModelVersionRegistered',
+        value: toBinary(
           ModelVersionRegisteredSchema,
           create(ModelVersionRegisteredSchema, {
-            model: version.model,
-            version: version.version,
-            sha256: version.sha256,
-            registeredBy: version.registeredBy,
-            ...(version.registeredAt ? { registeredAt: version.registeredAt } : {}),
+            model: c.value.model,
+            version: c.value.version,
+            sha256: c.value.sha256,
+            registeredBy: c.value.registeredBy,
+            ...(c.value.registeredAt ? { registeredAt: c.value.registeredAt } : {}),
           }),
         ),
-      ),
-    aliasMoved,
-    aliasDeleted: (deletion) =>
-      aliasMoved({
-        model: deletion.model,
-        alias: deletion.alias,
-        fromVersion: deletion.version,
-        toVersion: '',
-        reason: deletion.reason,
-        movedBy: deletion.deletedBy,
-        ...(deletion.deletedAt ? { movedAt: deletion.deletedAt } : {}),
-      }),
+      };
+    case 'aliasMoved': {
+      const { $typeName: _, ...move } = c.value;
+      return {
+        key: move.model,
+        type: 'scoregate.events.v1.AliasMoved',
+        value: toBinary(AliasMovedEventSchema, create(AliasMovedEventSchema, move)),
+      };
+    }
+    case 'aliasDeleted':
+      return {
+        key: c.value.model,
+        type: 'scoregate.events.v1.AliasMoved',
+        value: toBinary(
+          AliasMovedEventSchema,
+          create(AliasMovedEventSchema, {
+            model: c.value.model,
+            alias: c.value.alias,
+            fromVersion: c.value.version,
+            toVersion: '',
+            reason: c.value.reason,
+            movedBy: c.value.deletedBy,
+            ...(c.value.deletedAt ? { movedAt: c.value.deletedAt } : {}),
+          }),
+        ),
+      };
+    default:
+      return undefined;
+  }
+}
+
+export interface KafkaRegistryEventsOptions {
+  /** The connected producer (connecting on first use; rejected while the broker is unreachable). */
+  readonly producer: () => Promise<MessageProducer>;
+  readonly topic?: string;
+}
+
+/** Registry events as protobuf records on Kafka, keyed by model name, with their type in a header. */
+export function createKafkaRegistryEvents(options: KafkaRegistryEventsOptions): RegistryEvents {
+  const topic = options.topic ?? REGISTRY_EVENTS_TOPIC;
+  return {
+    async publish(change) {
+      const event = eventOf(change);
+      if (event === undefined) return;
+      const producer = await options.producer();
+      await producer.send(topic, [
+        {
+          key: event.key,
+          value: event.value,
+          headers: {
+            'scoregate-event-type': event.type,
+            'scoregate-registry-revision': String(change.revision),
+          },
+        },
+      ]);
+    },
     async close() {
-      await tail;
-      await options.producer.then(
+      await options.producer().then(
         (producer) => producer.close(),
         () => undefined,
       );

@@ -4,7 +4,6 @@ import { Code, RpcError, type ServiceHandlers } from '@scoregate/rpc';
 import type { ArtifactStore } from './artifact-store.js';
 import { watchChanges } from './change-feed.js';
 import { isName, isVersionNumber, nameRule, versionRule } from './names.js';
-import type { RegistryEvents } from './registry-events.js';
 import { checkScorerFields } from './scorer-rules.js';
 import type { PageRequest, RegistryStore } from './store/registry-store.js';
 import type { VersionIntake } from './version-intake.js';
@@ -20,8 +19,6 @@ export interface RegistryHandlersOptions {
   readonly store: RegistryStore;
   readonly artifacts: ArtifactStore;
   readonly intake: VersionIntake;
-  /** Where alias moves are published after commit (versions are published by the intake). */
-  readonly events?: RegistryEvents;
   /** How often idle watchers look for commits of other processes. */
   readonly watchPollMs?: number;
 }
@@ -30,7 +27,7 @@ export interface RegistryHandlersOptions {
 export function createRegistryHandlers(
   options: RegistryHandlersOptions,
 ): ServiceHandlers<typeof RegistryService> {
-  const { store, artifacts, intake, events } = options;
+  const { store, artifacts, intake } = options;
 
   async function modelOrNotFound(field: string, name: string) {
     requireName(field, name);
@@ -86,7 +83,6 @@ export function createRegistryHandlers(
           ? {}
           : { expectedVersion: request.expectedVersion }),
       });
-      if (moved.fromVersion !== moved.toVersion) events?.aliasMoved(moved);
       return { moved, revision };
     },
 
@@ -105,7 +101,6 @@ export function createRegistryHandlers(
           ? {}
           : { expectedVersion: request.expectedVersion }),
       });
-      events?.aliasDeleted(deleted);
       return { deleted, revision };
     },
 

@@ -15,8 +15,6 @@ export interface VersionIntakeOptions {
   readonly artifacts: ArtifactStore;
   /** Largest artifact accepted (RESOURCE_EXHAUSTED beyond it). */
   readonly maxUploadBytes: number;
-  /** Called after a new version was committed (events, logs). */
-  readonly onRegistered?: (version: ModelVersion, revision: bigint) => void;
 }
 
 export interface IngestOptions {
@@ -98,7 +96,6 @@ export function createVersionIntake(options: VersionIntakeOptions): VersionIntak
         registeredBy: header.registeredBy || 'anonymous',
         placeArtifact: () => staged.place(sha256),
       });
-      if (!result.alreadyExisted) options.onRegistered?.(result.version, result.revision);
       return result;
     } finally {
       await staged.discard();

@@ -69,12 +69,26 @@ export const MIGRATIONS: Readonly<Record<SqlDatabase['dialect'], readonly Migrat
       name: 'models, versions, aliases, history, scorers, change log',
       statements: initial('BLOB', 'INTEGER PRIMARY KEY AUTOINCREMENT'),
     },
+    {
+      version: 2,
+      name: 'event publication positions (the Kafka relay follows the change log)',
+      statements: [
+        `CREATE TABLE event_positions (name TEXT PRIMARY KEY, revision BIGINT NOT NULL)`,
+      ],
+    },
   ],
   postgres: [
     {
       version: 1,
       name: 'models, versions, aliases, history, scorers, change log',
       statements: initial('BYTEA', 'BIGSERIAL PRIMARY KEY'),
+    },
+    {
+      version: 2,
+      name: 'event publication positions (the Kafka relay follows the change log)',
+      statements: [
+        `CREATE TABLE event_positions (name TEXT PRIMARY KEY, revision BIGINT NOT NULL)`,
+      ],
     },
   ],
 };

@@ -125,6 +125,9 @@ export interface RegistryStore {
     revision: bigint,
     limit: number,
   ): Promise<{ changes: WatchResponse[]; complete: boolean }>;
+  /** The last revision a follower of the change log (e.g. the Kafka relay) finished; 0 if none. */
+  followerPosition(name: string): Promise<bigint>;
+  setFollowerPosition(name: string, revision: bigint): Promise<void>;
   /** Called after each commit made through this store (not by other processes). */
   onCommit(listener: (revision: bigint) => void): () => void;
   close(): Promise<void>;
@@ -604,6 +607,19 @@ export async function createRegistryStore(
           };
         },
         { readOnly: true },
+      );
+    },
+
+    async followerPosition(name) {
+      const [row] = await db.query('SELECT revision FROM event_positions WHERE name = $1', [name]);
+      return toBigInt(row?.['revision']);
+    },
+
+    async setFollowerPosition(name, revision) {
+      await db.query(
+        `INSERT INTO event_positions (name, revision) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET revision = excluded.revision`,
+        [name, revision],
       );
     },
 

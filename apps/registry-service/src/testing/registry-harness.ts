@@ -14,6 +14,7 @@ import { createRpcClient, createRpcServer, type RpcClient, type RpcServer } from
 import { createArtifactStore, type ArtifactStore } from '../artifact-store.js';
 import { loadCatalogue } from '../catalogue.js';
 import { importCatalogue } from '../catalogue-import.js';
+import { startEventRelay } from '../event-relay.js';
 import type { RegistryEvents } from '../registry-events.js';
 import { createRegistryHandlers } from '../registry-handlers.js';
 import { createPostgresDatabase } from '../store/postgres-database.js';
@@ -82,6 +83,7 @@ export interface StartRegistryOptions {
   readonly changeLogRetention?: number;
   /** Import the demo catalogue when the store is empty. Default true. */
   readonly seed?: boolean;
+  /** Publish the change log to these events through a relay. */
   readonly events?: RegistryEvents;
 }
 
@@ -97,10 +99,9 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Regi
     store,
     artifacts,
     maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
-    onRegistered: (version) => options.events?.versionRegistered(version),
   });
   if ((options.seed ?? true) && (await store.revision()) === 0n)
-    await importCatalogue(await loadCatalogue(), store, intake, options.events);
+    await importCatalogue(await loadCatalogue(), store, intake);
   const server = createRpcServer({
     name: 'registry-test',
     logger: silent,
@@ -113,9 +114,18 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Regi
       artifacts,
       intake,
       watchPollMs: 200,
-      ...(options.events ? { events: options.events } : {}),
     }),
   );
+  const relay = options.events
+    ? startEventRelay({
+        store,
+        events: options.events,
+        name: 'test-relay',
+        logger: silent,
+        pollMs: 100,
+        retryMs: 100,
+      })
+    : undefined;
   const address = `127.0.0.1:${await server.listen('127.0.0.1:0')}`;
   const client = createRpcClient(RegistryService, {
     address,
@@ -148,6 +158,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Regi
     async stop() {
       client.close();
       await server.shutdown({ drainDelayMs: 0, graceMs: 2000, flushMs: 50 });
+      await relay?.stop();
       await store.close();
     },
   };
