@@ -35,6 +35,8 @@ export interface ScoreDependencies {
 
 interface Answer {
   readonly chainModel: ChainModel;
+  /** The version that answered, as scoring-service reports it. */
+  readonly version: string;
   readonly tensors: Record<string, Tensor>;
 }
 
@@ -95,12 +97,12 @@ export async function score(
       continue;
     }
     try {
-      const tensors = await timer.run(
+      const inferred = await timer.run(
         'inference',
         () => infer(deps, chainModel, vector.values, valid.requestId, context, deadline),
-        `${chainModel.model}@${chainModel.version}`,
+        `${chainModel.model}@${chainModel.alias}`,
       );
-      answer = { chainModel, tensors };
+      answer = { chainModel, ...inferred };
       break;
     } catch (error) {
       const code = RpcError.from(error).code;
@@ -131,7 +133,7 @@ export async function score(
           outputs: toOutputs(answer.tensors),
           servedBy: {
             model: answer.chainModel.model,
-            version: answer.chainModel.version,
+            version: answer.version,
             alias: answer.chainModel.alias,
           },
         }
@@ -181,11 +183,13 @@ async function infer(
   requestId: string,
   context: CallContext,
   deadline: number,
-): Promise<Record<string, Tensor>> {
+): Promise<{ version: string; tensors: Record<string, Tensor> }> {
   const reply = await deps.scoring.modelInfer(
     {
       modelName: chainModel.model,
-      modelVersion: chainModel.version,
+      // By alias: while an alias moves, the route cache may still name the old version, but
+      // scoring-service always knows what the alias serves now. The reply says which version.
+      modelVersion: chainModel.alias,
       id: requestId,
       inputs: [{ name: chainModel.inputName, datatype: 'FP32', shape: [1n, BigInt(row.length)] }],
       rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [1, row.length], data: row })],
@@ -203,7 +207,7 @@ async function infer(
     }
     tensors[output.name] = decodeRaw(output.datatype, output.shape.map(Number), raw, output.name);
   });
-  return tensors;
+  return { version: reply.modelVersion, tensors };
 }
 
 function toOutputs(tensors: Record<string, Tensor>): MessageInitShape<typeof OutputSchema>[] {
