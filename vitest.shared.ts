@@ -5,7 +5,10 @@ import { defineConfig } from 'vitest/config';
  * One vitest setup for every project: specs run against the TypeScript sources of the
  * workspace libraries (the `@scoregate/source` export condition), never against stale builds.
  */
-export function defineProjectConfig(projectDir: string) {
+export function defineProjectConfig(
+  projectDir: string,
+  overrides: { fileParallelism?: boolean } = {},
+) {
   const conditions = ['@scoregate/source', ...defaultServerConditions];
   return defineConfig({
     root: projectDir,
@@ -15,6 +18,7 @@ export function defineProjectConfig(projectDir: string) {
       include: ['src/**/*.spec.ts'],
       environment: 'node',
       pool: 'forks',
+      ...overrides,
       testTimeout: 60_000,
       hookTimeout: 120_000,
       // Under `npm test`, each project also writes a JSON report for the closing summary line.
