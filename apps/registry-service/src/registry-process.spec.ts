@@ -30,7 +30,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startRegistryProcess(): Promise<ChildProcess> {
+async function startRegistryProcess(dir = dataDir, onPort = port): Promise<ChildProcess> {
   if (!existsSync(entry))
     throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
   const child = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
@@ -39,8 +39,8 @@ async function startRegistryProcess(): Promise<ChildProcess> {
     env: {
       ...process.env,
       REGISTRY_SERVICE_HOST: '127.0.0.1',
-      REGISTRY_SERVICE_PORT: String(port),
-      REGISTRY_DATA_DIR: dataDir,
+      REGISTRY_SERVICE_PORT: String(onPort),
+      REGISTRY_DATA_DIR: dir,
       REGISTRY_WATCH_POLL_MS: '200',
       LOG_LEVEL: 'warn',
     },
@@ -51,7 +51,7 @@ async function startRegistryProcess(): Promise<ChildProcess> {
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`registry-service exited ${child.exitCode}: ${output.join('')}`);
-    if ((await checkHealth(`127.0.0.1:${port}`, '', 500).catch(() => 'DOWN')) === 'SERVING')
+    if ((await checkHealth(`127.0.0.1:${onPort}`, '', 500).catch(() => 'DOWN')) === 'SERVING')
       return child;
     if (Date.now() > deadline)
       throw new Error(`registry-service not SERVING in 30 s: ${output.join('')}`);
@@ -202,6 +202,68 @@ describe('registry-service process: SIGKILL and restart', () => {
       expect(sha256Of(Uint8Array.from(chunks.flatMap((c) => [...c])))).toBe(sha256Of(bytes));
     } finally {
       await follower.stop();
+    }
+  });
+});
+
+describe('registry-service processes sharing one SQLite file', () => {
+  it('two processes writing at once never give two versions one number nor lose an alias move', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'registry-shared-'));
+    const ports = [await freePort(), await freePort()];
+    const processes: ChildProcess[] = [];
+    const clients: RpcClient<typeof RegistryService>[] = [];
+    try {
+      // One after the other: the second finds the store filled and imports nothing.
+      for (const p of ports) {
+        processes.push(await startRegistryProcess(dir, p));
+        clients.push(createRpcClient(RegistryService, { address: `127.0.0.1:${p}` }));
+      }
+      const gbt = new Uint8Array(
+        await readFile(
+          path.join(path.dirname(DEFAULT_MANIFEST_FILE), 'truck-roll-gbt/1/model.onnx'),
+        ),
+      );
+      const spec = (await (await loadCatalogue()).getVersion('truck-roll-gbt', '1'))!.spec!;
+      const uploads = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          clients[i % 2]!.uploadModelVersion(
+            uploadMessages('shared', spec, withMetadata(gbt, 'copy', String(i))),
+            { timeoutMs: 30_000 },
+          ),
+        ),
+      );
+      expect(uploads.map((u) => Number(u.version?.version)).sort((a, b) => a - b)).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8,
+      ]);
+      const moves = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          clients[i % 2]!.setAlias({
+            model: 'shared',
+            alias: 'champion',
+            version: String((i % 8) + 1),
+            reason: `move ${i}`,
+          }),
+        ),
+      );
+      const revisions = [...uploads, ...moves]
+        .filter((r) => !('moved' in r) || r.moved!.fromVersion !== r.moved!.toVersion)
+        .map((r) => r.revision)
+        .sort((a, b) => (a < b ? -1 : 1));
+      expect(new Set(revisions).size).toBe(revisions.length);
+      const { moves: history } = await clients[0]!.listAliasHistory({
+        model: 'shared',
+        alias: 'champion',
+      });
+      const chain = [...history].reverse();
+      expect(chain[0]?.fromVersion).toBe('');
+      for (let i = 1; i < chain.length; i++)
+        expect(chain[i]!.fromVersion).toBe(chain[i - 1]!.toVersion);
+      const { model } = await clients[1]!.getModel({ name: 'shared' });
+      expect(model?.aliases['champion']).toBe(chain.at(-1)?.toVersion);
+    } finally {
+      clients.forEach((c) => c.close());
+      for (const child of processes) await kill(child, 'SIGTERM');
+      await removeDir(dir);
     }
   });
 });
