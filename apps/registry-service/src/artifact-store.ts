@@ -33,11 +33,13 @@ export interface ArtifactStore {
   read(sha256: string, chunkBytes: number): AsyncIterable<Uint8Array>;
   exists(sha256: string): Promise<boolean>;
   /**
-   * Start-up clean-up after a crash: removes every staging folder and every stored artifact that
-   * no version references (one placed by a transaction that never committed). Returns the removed
-   * digests.
+   * Start-up clean-up after a crash: removes every stored artifact that no version references (one
+   * placed by a transaction that never committed; call it under the store's write lock, see
+   * RegistryStore.withReferencedDigests) and every staging folder older than `stagingGraceMs` (an
+   * upload abandoned by a killed process; younger ones may be another process's uploads in
+   * progress). Returns the removed digests.
    */
-  sweep(referenced: ReadonlySet<string>): Promise<string[]>;
+  sweep(referenced: ReadonlySet<string>, stagingGraceMs?: number): Promise<string[]>;
 }
 
 export async function createArtifactStore(dataDir: string): Promise<ArtifactStore> {
@@ -91,9 +93,13 @@ export async function createArtifactStore(dataDir: string): Promise<ArtifactStor
 
     read: (sha256, chunkBytes) => createReadStream(pathOf(sha256), { highWaterMark: chunkBytes }),
 
-    async sweep(referenced) {
-      for (const entry of await readdir(staging))
-        await rm(path.join(staging, entry), { recursive: true, force: true });
+    async sweep(referenced, stagingGraceMs = 15 * 60_000) {
+      for (const entry of await readdir(staging)) {
+        const folder = path.join(staging, entry);
+        const { mtimeMs } = await stat(folder).catch(() => ({ mtimeMs: Date.now() }));
+        if (Date.now() - mtimeMs >= stagingGraceMs)
+          await rm(folder, { recursive: true, force: true });
+      }
       const removed: string[] = [];
       for (const entry of await readdir(artifacts)) {
         if (SHA256.test(entry) && referenced.has(entry)) continue;

@@ -50,7 +50,7 @@ const store = await createRegistryStore(db, {
   changeLogRetention: config.REGISTRY_CHANGE_LOG_RETENTION,
 });
 const artifacts = await createArtifactStore(config.REGISTRY_DATA_DIR);
-const removed = await artifacts.sweep(await store.artifactDigests());
+const removed = await store.withReferencedDigests((referenced) => artifacts.sweep(referenced));
 if (removed.length > 0)
   logger.warn(
     { removed },

@@ -104,6 +104,12 @@ export interface RegistryStore {
   versionsWithSha256(sha256: string): Promise<ModelVersion[]>;
   /** Every artifact digest referenced by a version. */
   artifactDigests(): Promise<Set<string>>;
+  /**
+   * Runs `work` with the digests every committed version references, while holding the write
+   * lock: no writer (of any process) is between placing an artifact and committing its row, so an
+   * artifact missing from the set is an orphan.
+   */
+  withReferencedDigests<T>(work: (referenced: Set<string>) => Promise<T>): Promise<T>;
   registerVersion(
     input: RegisterVersionInput,
   ): Promise<{ version: ModelVersion; revision: bigint; alreadyExisted: boolean }>;
@@ -336,6 +342,14 @@ export async function createRegistryStore(
     async artifactDigests() {
       const rows = await db.query('SELECT DISTINCT sha256 FROM model_versions');
       return new Set(rows.map((row) => String(row['sha256'])));
+    },
+
+    async withReferencedDigests(work) {
+      const { result } = await write(async (tx) => {
+        const rows = await tx.query('SELECT DISTINCT sha256 FROM model_versions');
+        return work(new Set(rows.map((row) => String(row['sha256']))));
+      });
+      return result;
     },
 
     async registerVersion(input) {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clone, create } from '@bufbuild/protobuf';
@@ -680,9 +680,16 @@ export function describeRegistryBehaviour(makeDb: () => TestDatabase): void {
   });
 
   describe(`${db.name}: restart and retention`, () => {
-    it('keeps everything committed across a restart on the same data', async () => {
+    it('keeps everything committed across a restart on the same data, and removes what a crash left uncommitted', async () => {
       const before = await registry.client.listModels({});
       const revision = await registry.store.revision();
+      const files = await registry.files();
+      // What a crash leaves: an artifact placed by a transaction that never committed, and an
+      // upload's staging folder.
+      const orphan = sha256Of(new TextEncoder().encode('never committed'));
+      await writeFile(path.join(registry.dataDir, 'artifacts/sha256', orphan), 'x');
+      await mkdir(path.join(registry.dataDir, 'staging/crashed-upload'));
+      await writeFile(path.join(registry.dataDir, 'staging/crashed-upload/model.onnx'), 'partial');
       await registry.stop();
       registry = await startRegistry({
         db,
@@ -691,6 +698,7 @@ export function describeRegistryBehaviour(makeDb: () => TestDatabase): void {
         changeLogRetention: 3,
       });
       expect(await registry.store.revision()).toBe(revision);
+      expect(await registry.files()).toEqual(files);
       const after = await registry.client.listModels({});
       expect(after.models.map((m) => [m.name, m.aliases, m.latestVersion])).toEqual(
         before.models.map((m) => [m.name, m.aliases, m.latestVersion]),

@@ -94,7 +94,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Regi
     ...(options.changeLogRetention ? { changeLogRetention: options.changeLogRetention } : {}),
   });
   const artifacts = await createArtifactStore(dataDir);
-  await artifacts.sweep(await store.artifactDigests());
+  await store.withReferencedDigests((referenced) => artifacts.sweep(referenced, 0));
   const intake = createVersionIntake({
     store,
     artifacts,
