@@ -12,9 +12,8 @@ export interface RegistrySnapshot {
 }
 
 /**
- * What the RegistryService handlers read. The read-only catalogue implements it today; the
- * persistent store (SQLite/PostgreSQL) will implement it, plus writes and a change feed, later.
- * Methods are asynchronous so that a store behind a network fits the same shape.
+ * A read-only registry: what the catalogue loader offers (the demo catalogue is imported into the
+ * persistent store from it, see catalogue-import.ts). The service itself serves a RegistryStore.
  */
 export interface RegistryReader {
   /** Where the data comes from, for people: used in log lines and error messages. */

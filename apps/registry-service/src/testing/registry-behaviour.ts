@@ -679,6 +679,32 @@ export function describeRegistryBehaviour(makeDb: () => TestDatabase): void {
     });
   });
 
+  describe(`${db.name}: DownloadModelVersion of a damaged artifact`, () => {
+    it('answers DATA_LOSS naming the version when the stored bytes no longer match the digest', async () => {
+      const { version } = await registry.client.getModelVersion({
+        model: 'concurrent',
+        selector: { case: 'version', value: '1' },
+      });
+      const file = registry.artifacts.pathOf(version!.sha256);
+      const bytes = await readFile(file);
+      bytes[bytes.length - 1] ^= 0xff;
+      await writeFile(file, bytes);
+      const error = await rpcError(
+        (async () => {
+          for await (const _ of registry.client.downloadModelVersion({
+            model: 'concurrent',
+            selector: { case: 'version', value: '1' },
+          }))
+            void _;
+        })(),
+      );
+      expect(error.code).toBe(Code.DATA_LOSS);
+      expect(error.message).toBe(
+        `the artifact of concurrent version 1 changed since it was registered: read ${bytes.length} bytes with sha256 ${sha256Of(bytes)}, expected ${bytes.length} bytes with sha256 ${version!.sha256}`,
+      );
+    });
+  });
+
   describe(`${db.name}: restart and retention`, () => {
     it('keeps everything committed across a restart on the same data, and removes what a crash left uncommitted', async () => {
       const before = await registry.client.listModels({});
