@@ -12,6 +12,11 @@ import {
 } from './catalogue.js';
 import { importCatalogue } from './catalogue-import.js';
 import { startEventRelay } from './event-relay.js';
+import {
+  DEFAULT_FEATURE_VIEWS_FILE,
+  FeatureViewsError,
+  loadFeatureViews,
+} from './feature-views.js';
 import { REGISTRY_EVENTS_TOPIC } from './registry-events.js';
 import { createRegistryHandlers } from './registry-handlers.js';
 import { openRegistryDatabase } from './store/open-database.js';
@@ -32,6 +37,7 @@ const config = loadConfigOrExit('registry-service', {
   REGISTRY_KAFKA_BROKERS: env.optionalString(),
   REGISTRY_MODELS_MANIFEST: env.string(DEFAULT_MANIFEST_FILE),
   REGISTRY_CATALOGUE_FILE: env.string(DEFAULT_CATALOGUE_FILE),
+  REGISTRY_FEATURE_VIEWS_FILE: env.string(DEFAULT_FEATURE_VIEWS_FILE),
 });
 const logger = createLogger({ service: 'registry-service' });
 
@@ -46,7 +52,16 @@ const db = await openRegistryDatabase({
   ...(config.REGISTRY_DATABASE_URL ? { databaseUrl: config.REGISTRY_DATABASE_URL } : {}),
   schema: config.REGISTRY_DATABASE_SCHEMA,
 });
+// Scorers are checked against the feature views the feature-service serves ('none' = unchecked).
+const featureViews =
+  config.REGISTRY_FEATURE_VIEWS_FILE === 'none'
+    ? undefined
+    : await loadFeatureViews(config.REGISTRY_FEATURE_VIEWS_FILE).catch((error: unknown) => {
+        if (error instanceof FeatureViewsError) return exitConfig(error.message);
+        throw error;
+      });
 const store = await createRegistryStore(db, {
+  ...(featureViews ? { featureViews } : {}),
   changeLogRetention: config.REGISTRY_CHANGE_LOG_RETENTION,
 });
 const artifacts = await createArtifactStore(config.REGISTRY_DATA_DIR);

@@ -1,6 +1,7 @@
 import { durationMs } from '@bufbuild/protobuf/wkt';
-import type { ModelVersion, Scorer } from '@scoregate/contracts';
+import { ValueType, type ModelVersion, type Scorer } from '@scoregate/contracts';
 import { Code, RpcError } from '@scoregate/rpc';
+import { typesCompatible, type FeatureViews } from './feature-views.js';
 import { isName, nameRule } from './names.js';
 
 const MAX_BUDGET_MS = 60_000;
@@ -68,9 +69,15 @@ export function checkScorerFields(scorer: Scorer, at = 'scorer'): void {
 /**
  * What the scorer refers to: every chain step's model and alias exist and that version has the
  * score output (with score_index in range), the canary alias exists on the first step's model,
- * the shadow model and alias exist. FAILED_PRECONDITION naming the field at fault.
+ * the shadow model and alias exist; and, when feature views are known, every `view:feature` of
+ * those versions' contracts is a feature of a view of the scorer's entity type, of a compatible
+ * type. FAILED_PRECONDITION naming the field at fault.
  */
-export async function checkScorerReferences(scorer: Scorer, lookup: VersionLookup): Promise<void> {
+export async function checkScorerReferences(
+  scorer: Scorer,
+  lookup: VersionLookup,
+  views?: FeatureViews,
+): Promise<void> {
   const resolve = async (at: string, model: string, alias: string): Promise<ModelVersion> => {
     const found = await lookup(model, alias);
     if (!found.model)
@@ -84,6 +91,7 @@ export async function checkScorerReferences(scorer: Scorer, lookup: VersionLooku
         `scorer.${at}.alias: model "${model}" has no alias "${alias}" (aliases: ${found.aliases.join(', ') || 'none'})`,
       );
     }
+    if (views) checkContract(`scorer.${at}`, scorer, found.version, views);
     return found.version;
   };
   for (const [i, step] of scorer.chain.entries()) {
@@ -109,4 +117,38 @@ export async function checkScorerReferences(scorer: Scorer, lookup: VersionLooku
     await resolve('canary', scorer.chain[0]!.model, scorer.canary.alias);
   if (scorer.shadow && scorer.shadow.model !== '')
     await resolve('shadow', scorer.shadow.model, scorer.shadow.alias);
+}
+
+function checkContract(
+  at: string,
+  scorer: Scorer,
+  version: ModelVersion,
+  views: FeatureViews,
+): void {
+  const fail: (why: string) => never = (why) => {
+    throw new RpcError(
+      Code.FAILED_PRECONDITION,
+      `${at}: ${version.model} version ${version.version} ${why}`,
+    );
+  };
+  for (const input of version.spec?.contract?.inputs ?? []) {
+    const [viewName, feature] = input.ref.split(':');
+    if (feature === undefined) continue; // a request-time feature: the caller sends it
+    const view = views.get(viewName!);
+    if (view === undefined)
+      fail(
+        `needs ${input.ref}, but there is no feature view "${viewName}" (views: ${[...views.keys()].join(', ') || 'none'})`,
+      );
+    if (view.entityType !== scorer.entityType)
+      fail(
+        `needs ${input.ref}, but view "${viewName}" is keyed on ${view.entityType}, not on the scorer's entity type ${scorer.entityType}`,
+      );
+    const type = view.features.get(feature);
+    if (type === undefined)
+      fail(`needs ${input.ref}, but view "${viewName}" has no feature "${feature}"`);
+    if (!typesCompatible(type, input.dtype))
+      fail(
+        `needs ${input.ref} as ${ValueType[input.dtype]}, but the view gives ${ValueType[type]}`,
+      );
+  }
 }

@@ -18,6 +18,7 @@ import {
   type WatchResponse,
 } from '@scoregate/contracts';
 import { Code, RpcError } from '@scoregate/rpc';
+import type { FeatureViews } from '../feature-views.js';
 import { checkScorerReferences, type VersionLookup } from '../scorer-rules.js';
 import { migrate } from './migrations.js';
 import {
@@ -144,6 +145,8 @@ export interface RegistryStoreOptions {
   readonly changeLogRetention?: number;
   /** Clock, in epoch milliseconds. */
   readonly now?: () => number;
+  /** The feature views scorers' contracts are checked against; unchecked when absent. */
+  readonly featureViews?: FeatureViews;
 }
 
 const MAX_WRITE_ATTEMPTS = 5;
@@ -554,7 +557,7 @@ export async function createRegistryStore(
 
     async putScorer(input) {
       const { result, revision } = await write(async (tx, log) => {
-        await checkScorerReferences(input, lookupIn(tx));
+        await checkScorerReferences(input, lookupIn(tx), options.featureViews);
         const at = now();
         const scorer = create(ScorerSchema, { ...input, updatedAt: timestampFromMs(at) });
         const body = toBinary(ScorerSchema, scorer);

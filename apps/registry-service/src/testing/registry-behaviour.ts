@@ -521,6 +521,35 @@ export function describeRegistryBehaviour(makeDb: () => TestDatabase): void {
       expect(gone.code).toBe(Code.NOT_FOUND);
     });
 
+    it('refuses a scorer whose models need features its entity type does not have, naming them', async () => {
+      const otherEntity = await rpcError(
+        registry.client.putScorer({ scorer: scorer((s) => (s.entityType = 'site')) }),
+      );
+      expect(otherEntity.code).toBe(Code.FAILED_PRECONDITION);
+      expect(otherEntity.message).toBe(
+        'scorer.chain[0]: uploaded version 2 needs customer_stats:signal_snr_db, but view "customer_stats" is keyed on customer, not on the scorer\'s entity type site',
+      );
+      const odd = clone(ModelVersionSpecSchema, spec);
+      odd.contract!.inputs[3]!.ref = 'customer_stats:no_such_feature';
+      await registry.client.uploadModelVersion(
+        uploadMessages('odd-contract', odd, withMetadata(gbt, 'contract', 'odd')),
+      );
+      await registry.client.setAlias({
+        model: 'odd-contract',
+        alias: 'champion',
+        version: '1',
+        reason: 'test',
+      });
+      const missing = await rpcError(
+        registry.client.putScorer({
+          scorer: scorer((s) => (s.chain[0]!.model = 'odd-contract')),
+        }),
+      );
+      expect(missing.message).toBe(
+        'scorer.chain[0]: odd-contract version 1 needs customer_stats:no_such_feature, but view "customer_stats" has no feature "no_such_feature"',
+      );
+    });
+
     it('refuses a scorer whose alias, score output or canary does not exist, naming the field', async () => {
       const alias = await rpcError(
         registry.client.putScorer({ scorer: scorer((s) => (s.chain[0]!.alias = 'nope')) }),

@@ -15,6 +15,11 @@ import { createArtifactStore, type ArtifactStore } from '../artifact-store.js';
 import { loadCatalogue } from '../catalogue.js';
 import { importCatalogue } from '../catalogue-import.js';
 import { startEventRelay } from '../event-relay.js';
+import {
+  DEFAULT_FEATURE_VIEWS_FILE,
+  loadFeatureViews,
+  type FeatureViews,
+} from '../feature-views.js';
 import type { RegistryEvents } from '../registry-events.js';
 import { createRegistryHandlers } from '../registry-handlers.js';
 import { createPostgresDatabase } from '../store/postgres-database.js';
@@ -83,6 +88,8 @@ export interface StartRegistryOptions {
   readonly changeLogRetention?: number;
   /** Import the demo catalogue when the store is empty. Default true. */
   readonly seed?: boolean;
+  /** The views scorers are checked against; default: the feature-service's feature-views.json. */
+  readonly featureViews?: FeatureViews;
   /** Publish the change log to these events through a relay. */
   readonly events?: RegistryEvents;
 }
@@ -90,7 +97,9 @@ export interface StartRegistryOptions {
 /** A registry-service (handlers, store, artifacts) in this process, on a free loopback port. */
 export async function startRegistry(options: StartRegistryOptions): Promise<RegistryUnderTest> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'registry-test-')));
+  const featureViews = options.featureViews ?? (await loadFeatureViews(DEFAULT_FEATURE_VIEWS_FILE));
   const store = await createRegistryStore(await options.db.open(dataDir), {
+    featureViews,
     ...(options.changeLogRetention ? { changeLogRetention: options.changeLogRetention } : {}),
   });
   const artifacts = await createArtifactStore(dataDir);
