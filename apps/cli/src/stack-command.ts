@@ -21,7 +21,7 @@ export async function runStack(options: {
   const env: Record<string, string> = {};
   if (options.tracesFile) env['SCOREGATE_TRACES_FILE'] = options.tracesFile;
   console.log(
-    'Starting Scoregate on embedded defaults (in-memory features, catalogue registry, fixture models, prediction log off)…',
+    'Starting Scoregate on embedded defaults (in-memory features with demo customers, SQLite registry seeded with the fixture models, no Kafka)…',
   );
   const stack = await startStack({
     root: options.root,

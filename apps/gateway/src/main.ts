@@ -10,6 +10,7 @@ import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { gatewayConfig } from './config.js';
 import { createRouteResolver } from './route-resolver.js';
 import { createScoreHandlers } from './score-handlers.js';
+import { warmUp } from './warm-up.js';
 
 const config = loadConfigOrExit('gateway', gatewayConfig);
 const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
@@ -38,7 +39,7 @@ for (const [name, client] of Object.entries(downstream)) {
       logger.warn(`${name} not reachable yet; the gateway starts anyway and degrades until it is`),
     );
 }
-await serve({
+const { server, port } = await serve({
   name: 'gateway',
   logger,
   address: `${config.GATEWAY_HOST}:${config.GATEWAY_PORT}`,
@@ -49,3 +50,15 @@ await serve({
     await shutdownTelemetry();
   },
 });
+// Not SERVING until a first Score per scorer went through the whole path.
+server.setServing(false);
+server.setServing(false, ScoreService.typeName);
+const warmed = await warmUp({
+  gatewayAddress: `${config.GATEWAY_HOST}:${port}`,
+  registry,
+  logger,
+  timeoutMs: 5_000,
+});
+server.setServing(true);
+server.setServing(true, ScoreService.typeName);
+logger.info({ scorers: warmed }, 'warmed up: SERVING');
