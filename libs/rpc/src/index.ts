@@ -21,3 +21,4 @@ export type { TlsOptions } from './credentials.js';
 export { methodPath } from './service-definition.js';
 export { implement, serve, type ServeOptions, type ServiceImplementation } from './serve.js';
 export { checkHealth, watchHealth, type HealthStatus } from './health-client.js';
+export { freePort } from './free-port.js';

@@ -217,7 +217,7 @@ describe('deadlines and cancellation', () => {
 
 describe('reconnection', () => {
   it('reaches a server that comes up late within about a second, however long it was away', async () => {
-    const { freePort } = await import('./testing/free-port.js');
+    const { freePort } = await import('./free-port.js');
     const port = await freePort();
     const client = scoreClient(`127.0.0.1:${port}`);
     const outage = Date.now() + 3000;

@@ -1,3 +1,3 @@
 export { SERVICES, type ServiceName } from './services.js';
-export { freePort } from './free-port.js';
+export { freePort } from '@scoregate/rpc';
 export { startStack, type RunningService, type RunningStack, type StackOptions } from './stack.js';

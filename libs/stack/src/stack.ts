@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { checkHealth } from '@scoregate/rpc';
-import { freePort } from './free-port.js';
+
+import { checkHealth, freePort } from '@scoregate/rpc';
 import { SERVICES, type ServiceName } from './services.js';
 
 export interface StackOptions {
