@@ -1,26 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent: create tools/interop/.venv if missing, install requirements.txt unless the stamp
-# file already holds its hash, then print the venv's python path (last line of stdout).
+# Idempotent: the Python virtualenv tools/interop/.venv with tools/interop/requirements.txt; prints its
+# python path (last line of stdout).
 set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VENV="$HERE/.venv"
-REQ="$HERE/requirements.txt"
-STAMP="$VENV/.requirements.sha256"
-PYTHON_BIN="${PYTHON:-python3}"
-
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "creating virtualenv at $VENV" >&2
-  "$PYTHON_BIN" -m venv "$VENV"
-fi
-
-want="$(sha256sum "$REQ" | cut -d' ' -f1)"
-have="$(cat "$STAMP" 2>/dev/null || true)"
-if [ "$want" != "$have" ]; then
-  echo "installing $REQ" >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ" >&2
-  echo "$want" > "$STAMP"
-else
-  echo "requirements already installed" >&2
-fi
-
-echo "$VENV/bin/python"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+exec bash "$here/../python/venv.sh" "$here"
