@@ -18,6 +18,7 @@ import {
   type Scorer,
   type TensorSpec,
 } from '@scoregate/contracts';
+import { PROTOCOL_DATATYPES } from '@scoregate/inference-protocol';
 import { isFeatureRef, isName, isVersionNumber, nameRule, versionRule } from './names.js';
 import type { RegistryReader, RegistrySnapshot } from './registry-reader.js';
 
@@ -42,21 +43,6 @@ const FEATURE_TYPES: Readonly<Record<string, ValueType>> = {
   string: ValueType.STRING,
   bool: ValueType.BOOL,
 };
-const TENSOR_DATATYPES = new Set([
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-]);
 // Lineage keys of the manifest with a field of their own; the others become lineage.parameters.
 const LINEAGE_FIELDS = new Set([
   'codeRevision',
@@ -348,10 +334,10 @@ function tensorSpec(check: Checker, raw: unknown, at: string): Omit<TensorSpec, 
   const tensor = check.object(raw, at);
   const name = check.string(tensor['name'], `${at}.name`);
   const datatype = check.string(tensor['datatype'], `${at}.datatype`);
-  if (!TENSOR_DATATYPES.has(datatype))
+  if (!PROTOCOL_DATATYPES.has(datatype))
     check.fail(
       `${at}.datatype`,
-      `must be a KServe v2 datatype, one of ${[...TENSOR_DATATYPES].join(', ')} (got "${datatype}")`,
+      `must be a KServe v2 datatype, one of ${[...PROTOCOL_DATATYPES].join(', ')} (got "${datatype}")`,
     );
   const shape = check.array(tensor['shape'], `${at}.shape`).map((dim, i) => {
     const value = check.integer(dim, `${at}.shape[${i}]`);

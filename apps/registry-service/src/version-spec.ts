@@ -1,23 +1,8 @@
 import type { ModelVersionSpec, TensorSpec, UploadHeader } from '@scoregate/contracts';
 import { Code, RpcError } from '@scoregate/rpc';
-import type { TensorMetadata } from '@scoregate/inference-protocol';
+import { PROTOCOL_DATATYPES, type TensorMetadata } from '@scoregate/inference-protocol';
 import { isFeatureRef, isName, isVersionNumber, nameRule, versionRule } from './names.js';
 
-const DATATYPES = new Set([
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
-]);
 const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_TAG_VALUE_BYTES = 256;
 
@@ -96,10 +81,10 @@ function checkSpec(spec: ModelVersionSpec, at: string): void {
 
 function checkTensor(tensor: TensorSpec, at: string): void {
   if (tensor.name === '') throw RpcError.invalidArgument(`${at}.name`, 'is required');
-  if (!DATATYPES.has(tensor.datatype))
+  if (!PROTOCOL_DATATYPES.has(tensor.datatype))
     throw RpcError.invalidArgument(
       `${at}.datatype`,
-      `must be a KServe v2 datatype, one of ${[...DATATYPES].join(', ')} (got ${JSON.stringify(tensor.datatype)})`,
+      `must be a KServe v2 datatype, one of ${[...PROTOCOL_DATATYPES].join(', ')} (got ${JSON.stringify(tensor.datatype)})`,
     );
   for (const [i, dim] of tensor.shape.entries())
     if (dim < -1n || dim === 0n)

@@ -1,4 +1,5 @@
 export {
+  PROTOCOL_DATATYPES,
   elementCount,
   type Datatype,
   type Tensor,

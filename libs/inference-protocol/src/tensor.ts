@@ -31,3 +31,23 @@ export interface TensorMetadata {
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
+
+/**
+ * Every tensor datatype the Open Inference Protocol defines (a model may declare any of them;
+ * the codec in this package reads and writes the subset in {@link Datatype}).
+ */
+export const PROTOCOL_DATATYPES: ReadonlySet<string> = new Set([
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+]);
