@@ -20,5 +20,7 @@ export function serverCredentials(tls: TlsOptions): ServerCredentials {
 
 export function channelCredentials(tls: TlsOptions | undefined): ChannelCredentials {
   if (!tls) return credentials.createInsecure();
+  if (Boolean(tls.certFile) !== Boolean(tls.keyFile))
+    throw new Error('a TLS client certificate needs both certFile and keyFile');
   return credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
 }

@@ -103,6 +103,11 @@ export type RpcClient<S extends DescService> = {
  * Throw an RpcError to refuse the call (e.g. UNAUTHENTICATED).
  */
 export type ServerInterceptor = (
-  call: { method: DescMethod; context: CallContext },
+  call: {
+    method: DescMethod;
+    context: CallContext;
+    /** The decoded request, for unary and server-streaming calls (absent for client streams). */
+    request?: unknown;
+  },
   next: () => Promise<void>,
 ) => Promise<void>;

@@ -81,11 +81,16 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     call: ServerSurfaceCall,
     invoke: Invoke,
     fail: (e: RpcError) => void,
+    request?: unknown,
   ): void {
     const { context, dispose } = createCallContext(method, call, draining.signal);
     running++;
     const chain = interceptors.reduceRight<() => Promise<void>>(
-      (next, interceptor) => () => interceptor({ method, context }, next),
+      (next, interceptor) => () =>
+        interceptor(
+          request === undefined ? { method, context } : { method, context, request },
+          next,
+        ),
       () => invoke(context),
     );
     chain()
@@ -135,6 +140,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
               async (context) =>
                 callback(null, await (handler(call.request, context) as Promise<unknown>)),
               (error) => callback(error.toStatus()),
+              call.request,
             );
           break;
         case 'server_streaming':
@@ -151,6 +157,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
                 call.end();
               },
               (error) => call.emit('error', error.toStatus()),
+              call.request,
             );
           break;
         case 'client_streaming':
