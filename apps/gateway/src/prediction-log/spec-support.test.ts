@@ -1,0 +1,134 @@
+/** Helpers shared by the prediction-log specs (not part of the gateway build, not a spec itself). */
+import { createServer } from 'node:net';
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { create } from '@bufbuild/protobuf';
+import {
+  EntityKeySchema,
+  FeatureInputSchema,
+  FeatureResultSchema,
+  FeatureStatus,
+  FeatureValueSchema,
+  type FeatureInput,
+} from '@scoregate/contracts';
+import { featuresUsed, predictionEventFromAnswer } from './prediction-event.js';
+
+class CollectingReader extends MetricReader {
+  protected async onShutdown() {}
+  protected async onForceFlush() {}
+}
+
+/** W3C propagation, async context and a meter provider for this test process, as the SDK sets them. */
+export function installTelemetryForTests(): { collectDropped(): Promise<number> } {
+  context.disable();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.disable();
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  metrics.disable();
+  const reader = new CollectingReader();
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  return {
+    /** The sum of `scoregate_prediction_log_dropped` over its attributes, as an exporter reads it. */
+    async collectDropped() {
+      const { resourceMetrics } = await reader.collect();
+      let total = 0;
+      for (const scope of resourceMetrics.scopeMetrics)
+        for (const metric of scope.metrics)
+          if (metric.descriptor.name === 'scoregate_prediction_log_dropped')
+            for (const point of metric.dataPoints) total += point.value as number;
+      return total;
+    },
+  };
+}
+
+/** A remote-parent trace context, as an upstream caller would have sent. */
+export function contextWithTrace(traceId: string) {
+  return trace.setSpanContext(context.active(), {
+    traceId,
+    spanId: '00f067aa0ba902b7',
+    traceFlags: 1,
+    isRemote: true,
+  });
+}
+
+/** Polls `probe` every `everyMs` until it returns true or `ms` pass; says what it waited for. */
+export async function waitUntil(
+  probe: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+  everyMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+export function uniqueSuffix(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+const contract: FeatureInput[] = [
+  create(FeatureInputSchema, { ref: 'customer_profile:tenure_months', required: true }),
+  create(FeatureInputSchema, {
+    ref: 'customer_profile:open_tickets',
+    required: false,
+    defaultValue: { kind: { case: 'doubleValue', value: 0 } },
+  }),
+  create(FeatureInputSchema, { ref: 'line_quality:snr_db', required: true }),
+];
+const stored = new Map([
+  [
+    'customer_profile:tenure_months',
+    create(FeatureResultSchema, {
+      ref: 'customer_profile:tenure_months',
+      status: FeatureStatus.OK,
+      value: { kind: { case: 'doubleValue', value: 37 } },
+    }),
+  ],
+]);
+
+const snr = create(FeatureValueSchema, { kind: { case: 'doubleValue', value: 21.5 } });
+
+/** A realistic event of one answer, request id `<run>-<n>`. */
+export function answerEvent(run: string, n: number) {
+  return predictionEventFromAnswer({
+    request: {
+      scorer: 'truck-roll-priority',
+      entityKeys: [create(EntityKeySchema, { entityType: 'customer', key: `c-${n}` })],
+      requestFeatures: { snr_db: snr },
+      budgetMs: 50,
+      requestId: `${run}-${n}`,
+    },
+    response: {
+      requestId: `${run}-${n}`,
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      score: 0.42,
+      outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [2n], values: [0.58, 0.42] }],
+      servedBy: { model: 'truck-roll', version: '3', alias: 'champion' },
+      degraded: false,
+      reasons: [],
+      timings: { budget: { nanos: 50_000_000 }, total: { nanos: 4_000_000 } },
+    },
+    features: featuresUsed(contract, stored, { snr_db: snr }),
+  });
+}
