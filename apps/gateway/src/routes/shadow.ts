@@ -1,0 +1,179 @@
+import type { GRPCInferenceService } from '@scoregate/contracts';
+import { decodeRaw, encodeRaw, isDatatype, type Tensor } from '@scoregate/inference-protocol';
+import { RpcError, type RpcClient, type RpcLogger } from '@scoregate/rpc';
+import { getMeter } from '@scoregate/telemetry';
+import type { ChainModel } from '../route-resolver.js';
+import type { TableRoute } from './route-table.js';
+import { inShare, type EntityRef } from './sticky.js';
+
+/**
+ * The shadow model to mirror this entity's request to, or undefined. The scorer's
+ * `shadow { model, alias, share }` mirrors `share` of entities, sticky by entity (the same entity
+ * type and key are always mirrored, or never, until the share changes).
+ */
+export function chooseShadow(route: TableRoute, entity: EntityRef): ChainModel | undefined {
+  const shadow = route.shadow;
+  if (!shadow) return undefined;
+  return inShare(entity, shadow.share, `shadow:${route.scorer.name}`) ? shadow.model : undefined;
+}
+
+/** One mirrored request: the shadow model and the feature row built for its contract. */
+export interface ShadowJob {
+  readonly scorer: string;
+  readonly requestId: string;
+  readonly entity: EntityRef;
+  readonly model: ChainModel;
+  /** One row, in the shadow model's contract order. */
+  readonly row: Float32Array;
+  /** Anything the callback needs to log the comparison (e.g. the primary's answer). */
+  readonly context?: unknown;
+}
+
+/** What the shadow answered (or why it did not), handed to `onResult`. */
+export interface ShadowResult {
+  readonly job: ShadowJob;
+  /** The version scoring-service says answered. */
+  readonly version?: string;
+  readonly tensors?: Record<string, Tensor>;
+  readonly error?: RpcError;
+  readonly latencyMs: number;
+}
+
+export interface ShadowRunnerStats {
+  readonly started: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Refused because maxInFlight shadow calls were already running. */
+  readonly dropped: number;
+  readonly inFlight: number;
+}
+
+export interface ShadowRunner {
+  /**
+   * Starts the shadow call in the background and returns at once: true when started, false when
+   * dropped (too many in flight, or stopped). Never throws, never waits.
+   */
+  run(job: ShadowJob): boolean;
+  stats(): ShadowRunnerStats;
+  /** Refuses new jobs and waits (at most `timeoutMs`) for the running ones. */
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+export interface ShadowRunnerOptions {
+  readonly scoring: RpcClient<typeof GRPCInferenceService>;
+  readonly logger: RpcLogger;
+  /** Most shadow calls running at once; beyond it jobs are dropped and counted. */
+  readonly maxInFlight: number;
+  /** Each shadow call's own deadline (ms); it never inherits the request's. Default 200. */
+  readonly timeoutMs?: number;
+  /** Receives every finished shadow call (for the prediction log). Its errors are logged. */
+  readonly onResult?: (result: ShadowResult) => void | Promise<void>;
+}
+
+/**
+ * Runs shadow inferences off the request path: each job is a ModelInfer with its own short
+ * deadline, not tied to the request (which has usually been answered by then), with bounded
+ * concurrency. Whatever happens to a shadow call stays here: it is counted, logged and handed
+ * to `onResult`, never thrown to the caller.
+ */
+export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
+  const { scoring, logger, maxInFlight } = options;
+  const timeoutMs = options.timeoutMs ?? 200;
+  const meter = getMeter('scoregate.gateway');
+  const calls = meter.createCounter('scoregate.gateway.shadow.calls', {
+    description: 'Shadow inferences, by outcome (ok, error, dropped)',
+  });
+  let started = 0;
+  let succeeded = 0;
+  let failed = 0;
+  let dropped = 0;
+  let stopped = false;
+  let lastFailureLogAt = 0;
+  const running = new Set<Promise<void>>();
+
+  async function execute(job: ShadowJob): Promise<void> {
+    const begin = performance.now();
+    let result: ShadowResult;
+    try {
+      const reply = await scoring.modelInfer(
+        {
+          modelName: job.model.model,
+          modelVersion: job.model.alias,
+          id: job.requestId,
+          inputs: [
+            { name: job.model.inputName, datatype: 'FP32', shape: [1n, BigInt(job.row.length)] },
+          ],
+          rawInputContents: [
+            encodeRaw({ datatype: 'FP32', shape: [1, job.row.length], data: job.row }),
+          ],
+        },
+        { timeoutMs },
+      );
+      const tensors: Record<string, Tensor> = {};
+      reply.outputs.forEach((output, i) => {
+        const raw = reply.rawOutputContents[i];
+        if (isDatatype(output.datatype) && raw !== undefined)
+          tensors[output.name] = decodeRaw(
+            output.datatype,
+            output.shape.map(Number),
+            raw,
+            output.name,
+          );
+      });
+      succeeded++;
+      calls.add(1, { outcome: 'ok', model: job.model.model });
+      result = {
+        job,
+        version: reply.modelVersion,
+        tensors,
+        latencyMs: performance.now() - begin,
+      };
+    } catch (error) {
+      failed++;
+      calls.add(1, { outcome: 'error', model: job.model.model });
+      const rpcError = RpcError.from(error);
+      // At most one line per 10 s: a shadow that is down must not flood the log.
+      if (Date.now() - lastFailureLogAt > 10_000) {
+        lastFailureLogAt = Date.now();
+        logger.warn(
+          { err: rpcError, scorer: job.scorer, model: job.model.model, alias: job.model.alias },
+          'shadow inference failed (counted in scoregate.gateway.shadow.calls)',
+        );
+      }
+      result = { job, error: rpcError, latencyMs: performance.now() - begin };
+    }
+    try {
+      await options.onResult?.(result);
+    } catch (error) {
+      logger.warn({ err: error, scorer: job.scorer }, 'shadow result callback failed');
+    }
+  }
+
+  return {
+    run(job) {
+      if (stopped || running.size >= maxInFlight) {
+        dropped++;
+        calls.add(1, { outcome: 'dropped', model: job.model.model });
+        return false;
+      }
+      started++;
+      // Started on a later tick: not even the request serialisation runs on the caller's time.
+      const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => execute(job))
+        .catch((error: unknown) => logger.warn({ err: error }, 'shadow job failed'))
+        .finally(() => running.delete(task));
+      running.add(task);
+      return true;
+    },
+    stats: () => ({ started, succeeded, failed, dropped, inFlight: running.size }),
+    async drain(drainTimeoutMs = timeoutMs * 2) {
+      stopped = true;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...running]),
+        new Promise((resolve) => (timer = setTimeout(resolve, drainTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+}
