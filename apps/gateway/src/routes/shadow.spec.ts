@@ -94,8 +94,13 @@ describe('shadow runner', () => {
     holdMs = 0;
     fail = false;
     const results: ShadowResult[] = [];
+    const backendAskedFor: string[] = [];
     const runner = createShadowRunner({
-      scoring,
+      // The per-model form, as with SCORING_ROUTES: the backend is chosen by the shadow model.
+      scoring: (model: string) => {
+        backendAskedFor.push(model);
+        return scoring;
+      },
       logger,
       maxInFlight: 4,
       onResult: (r) => void results.push(r),
@@ -107,6 +112,7 @@ describe('shadow runner', () => {
     const probabilities = results[0]!.tensors!.probabilities!;
     expect([0, 1].map((i) => numberAt(probabilities, i))).toEqual([0.25, 0.75]);
     expect(results[0]!.job.requestId).toBe('req-1');
+    expect(backendAskedFor).toEqual(['truck-roll-challenger']);
     expect(runner.stats()).toMatchObject({ started: 1, succeeded: 1, dropped: 0, inFlight: 0 });
   });
 

@@ -60,7 +60,13 @@ export interface ShadowRunner {
 }
 
 export interface ShadowRunnerOptions {
-  readonly scoring: RpcClient<typeof GRPCInferenceService>;
+  /**
+   * The scoring-service client, or a function choosing it per model (e.g.
+   * `(model) => backends.forModel(model).client` with per-model scoring routes).
+   */
+  readonly scoring:
+    | RpcClient<typeof GRPCInferenceService>
+    | ((model: string) => RpcClient<typeof GRPCInferenceService>);
   readonly logger: RpcLogger;
   /** Most shadow calls running at once; beyond it jobs are dropped and counted. */
   readonly maxInFlight: number;
@@ -77,7 +83,9 @@ export interface ShadowRunnerOptions {
  * to `onResult`, never thrown to the caller.
  */
 export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
-  const { scoring, logger, maxInFlight } = options;
+  const { logger, maxInFlight } = options;
+  const scoringFor = (model: string) =>
+    typeof options.scoring === 'function' ? options.scoring(model) : options.scoring;
   const timeoutMs = options.timeoutMs ?? 200;
   const meter = getMeter('scoregate.gateway');
   const calls = meter.createCounter('scoregate.gateway.shadow.calls', {
@@ -95,7 +103,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     const begin = performance.now();
     let result: ShadowResult;
     try {
-      const reply = await scoring.modelInfer(
+      const reply = await scoringFor(job.model.model).modelInfer(
         {
           modelName: job.model.model,
           modelVersion: job.model.alias,
