@@ -24,7 +24,14 @@ const shadowModel = model('truck-roll-challenger', 'challenger', '4');
 
 function routeWith(canaryShare: number, shadowShare: number): TableRoute {
   return {
-    scorer: create(ScorerSchema, { name: 'truck-roll-priority', entityType: 'customer' }),
+    scorer: create(ScorerSchema, {
+      name: 'truck-roll-priority',
+      entityType: 'customer',
+      chain: [
+        { model: 'truck-roll-gbt', alias: 'champion' },
+        { model: 'truck-roll-logreg', alias: 'champion' },
+      ],
+    }),
     chain: [champion, fallback],
     budgetMs: 50,
     canary: canaryShare > 0 ? { model: canaryModel, share: canaryShare } : undefined,
@@ -54,12 +61,13 @@ describe('canary selection', () => {
     }
   });
 
-  it('the canary side is served by the canary version first, with the rest of the chain as its fallback', () => {
+  it('the canary side is served by the canary version first, falling back to the primary version and then the rest of the chain', () => {
     const route = routeWith(1, 0);
     const choice = chooseCanary(route, keys[0]!);
     expect(choice.canary).toBe(true);
     expect(choice.route.chain.map((m) => `${m.model}@${m.alias}:${m.version}`)).toEqual([
       'truck-roll-gbt@canary:2',
+      'truck-roll-gbt@champion:1',
       'truck-roll-logreg@champion:1',
     ]);
     expect(route.chain[0]).toBe(champion); // the shared route is not changed
@@ -72,6 +80,17 @@ describe('canary selection', () => {
       expect(choice.canary).toBe(false);
       expect(choice.route).toBe(route);
     }
+  });
+
+  it('no canary when the first chain step did not resolve (nothing to compare it with)', () => {
+    const route = { ...routeWith(1, 0), chain: [fallback] };
+    expect(chooseCanary(route, keys[0]!)).toEqual({ route, canary: false });
+  });
+
+  it('a plain Route (no canary field) is served unchanged', () => {
+    const { canary: _c, shadow: _s, ...plain } = routeWith(1, 1);
+    expect(chooseCanary(plain, keys[0]!).route).toBe(plain);
+    expect(chooseShadow(plain, keys[0]!)).toBeUndefined();
   });
 
   it('the same key of another entity type is decided independently', () => {

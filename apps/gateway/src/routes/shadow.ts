@@ -2,8 +2,8 @@ import type { GRPCInferenceService } from '@scoregate/contracts';
 import { decodeRaw, encodeRaw, isDatatype, type Tensor } from '@scoregate/inference-protocol';
 import { RpcError, type RpcClient, type RpcLogger } from '@scoregate/rpc';
 import { getMeter } from '@scoregate/telemetry';
-import type { ChainModel } from '../route-resolver.js';
-import type { TableRoute } from './route-table.js';
+import type { ChainModel, Route } from '../route-resolver.js';
+import type { RoutedTarget } from './route-table.js';
 import { inShare, type EntityRef } from './sticky.js';
 
 /**
@@ -11,7 +11,10 @@ import { inShare, type EntityRef } from './sticky.js';
  * `shadow { model, alias, share }` mirrors `share` of entities, sticky by entity (the same entity
  * type and key are always mirrored, or never, until the share changes).
  */
-export function chooseShadow(route: TableRoute, entity: EntityRef): ChainModel | undefined {
+export function chooseShadow(
+  route: Route & { readonly shadow?: RoutedTarget | undefined },
+  entity: EntityRef,
+): ChainModel | undefined {
   const shadow = route.shadow;
   if (!shadow) return undefined;
   return inShare(entity, shadow.share, `shadow:${route.scorer.name}`) ? shadow.model : undefined;
