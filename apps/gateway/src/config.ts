@@ -1,11 +1,17 @@
 import { env } from '@scoregate/config';
+import { securityConfig } from './auth/config.js';
 
 /** Environment variables of the gateway. */
 export const gatewayConfig = {
   GATEWAY_HOST: env.string('127.0.0.1'),
   GATEWAY_PORT: env.port(50051),
   FEATURE_SERVICE_ADDRESS: env.address('127.0.0.1:50052'),
-  SCORING_SERVICE_ADDRESS: env.address('127.0.0.1:50053'),
+  /** host:port, dns:///name:port (every address it resolves to) or ipv4:a:1,b:2 (replicas). */
+  SCORING_SERVICE_ADDRESS: env.string('127.0.0.1:50053'),
+  /** Per-model scoring targets, `model=target;model=target`; other models use the above. */
+  SCORING_ROUTES: env.optionalString(),
+  /** Hedge a model still running after its observed p95 to the next one in the chain. */
+  GATEWAY_HEDGING: env.flag(true),
   REGISTRY_SERVICE_ADDRESS: env.address('127.0.0.1:50054'),
   /** Budget used when neither the client, the request nor the scorer sets one. */
   GATEWAY_DEFAULT_BUDGET_MS: env.millis(100),
@@ -15,5 +21,7 @@ export const gatewayConfig = {
   GATEWAY_ROUTE_CACHE_MS: env.millis(5_000),
   /** Largest Score request accepted, in bytes. */
   GATEWAY_MAX_REQUEST_BYTES: env.positiveInt(1024 * 1024),
+  /** GATEWAY_AUTH_FILE, GATEWAY_TLS_*, SCOREGATE_TLS_*: see auth/config.ts. */
+  ...securityConfig,
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const, 'info'),
 };

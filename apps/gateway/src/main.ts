@@ -1,26 +1,35 @@
 import { loadConfigOrExit } from '@scoregate/config';
-import {
-  FeatureService,
-  GRPCInferenceService,
-  RegistryService,
-  ScoreService,
-} from '@scoregate/contracts';
+import { FeatureService, RegistryService, ScoreService } from '@scoregate/contracts';
 import { createRpcClient, implement, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
+import { gatewaySecurity } from './auth/index.js';
 import { gatewayConfig } from './config.js';
+import { createChainResilience } from './fallback-chain.js';
 import { createRouteResolver } from './route-resolver.js';
+import { createScoringBackends } from './scoring-backends.js';
 import { createScoreHandlers } from './score-handlers.js';
 import { warmUp } from './warm-up.js';
 
 const config = loadConfigOrExit('gateway', gatewayConfig);
 const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
-const registry = createRpcClient(RegistryService, { address: config.REGISTRY_SERVICE_ADDRESS });
-const features = createRpcClient(FeatureService, { address: config.FEATURE_SERVICE_ADDRESS });
-const scoring = createRpcClient(GRPCInferenceService, { address: config.SCORING_SERVICE_ADDRESS });
+const security = gatewaySecurity(config, logger);
+const registry = createRpcClient(RegistryService, {
+  address: config.REGISTRY_SERVICE_ADDRESS,
+  ...security.client,
+});
+const features = createRpcClient(FeatureService, {
+  address: config.FEATURE_SERVICE_ADDRESS,
+  ...security.client,
+});
+const scoring = createScoringBackends({
+  defaultAddress: config.SCORING_SERVICE_ADDRESS,
+  ...(config.SCORING_ROUTES ? { routes: config.SCORING_ROUTES } : {}),
+});
 const handlers = createScoreHandlers({
   routes: createRouteResolver({ registry, cacheMs: config.GATEWAY_ROUTE_CACHE_MS, logger }),
   features,
   scoring,
+  resilience: createChainResilience({ hedging: config.GATEWAY_HEDGING }),
   logger,
   defaultBudgetMs: config.GATEWAY_DEFAULT_BUDGET_MS,
   responseReserveMs: config.GATEWAY_RESPONSE_RESERVE_MS,
@@ -44,6 +53,8 @@ const { server, port } = await serve({
   logger,
   address: `${config.GATEWAY_HOST}:${config.GATEWAY_PORT}`,
   maxReceiveMessageBytes: config.GATEWAY_MAX_REQUEST_BYTES,
+  interceptors: security.interceptors,
+  ...security.server,
   services: [implement(ScoreService, handlers)],
   onStopped: async () => {
     for (const client of [registry, features, scoring]) client.close();

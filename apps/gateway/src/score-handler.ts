@@ -1,136 +1,190 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import {
   DegradationReason,
-  type ScoreResponseSchema,
-  type OutputSchema,
   type FeatureResult,
   type FeatureService,
   type GRPCInferenceService,
+  type EntityKey,
   type ScoreRequest,
+  type ScoreResponseSchema,
 } from '@scoregate/contracts';
-import {
-  decodeRaw,
-  encodeRaw,
-  isDatatype,
-  numberAt,
-  type Tensor,
-} from '@scoregate/inference-protocol';
-import { Code, RpcError, type CallContext, type RpcClient, type RpcLogger } from '@scoregate/rpc';
+import { Budget, nowMs } from '@scoregate/resilience';
+import { RpcError, type CallContext, type RpcClient, type RpcLogger } from '@scoregate/rpc';
 import { currentTraceId } from '@scoregate/telemetry';
 import { effectiveBudgetMs } from './budget.js';
-import { buildFeatureVector } from './feature-vector.js';
-import type { ChainModel, Route, RouteResolver } from './route-resolver.js';
+import {
+  cheapestModelMs,
+  createChainResilience,
+  newDegradation,
+  scoreDownChain,
+  type ChainResilience,
+  type Degradation,
+} from './fallback-chain.js';
+import { outputsOfRow, scoreOfRow } from './inference.js';
+import type { Route, RouteResolver } from './route-resolver.js';
+import { singleScoringBackend, type ScoringBackends } from './scoring-backends.js';
 import { validateScoreRequest } from './score-request.js';
 import { StageTimer, durationOf } from './stage-timer.js';
 
 export interface ScoreDependencies {
   readonly routes: RouteResolver;
   readonly features: RpcClient<typeof FeatureService>;
-  readonly scoring: RpcClient<typeof GRPCInferenceService>;
+  /** The scoring-service backends (per model with SCORING_ROUTES), or one client for all. */
+  readonly scoring: ScoringBackends | RpcClient<typeof GRPCInferenceService>;
   readonly logger: RpcLogger;
   readonly defaultBudgetMs: number;
   /** Kept back from every downstream deadline so the answer itself still fits the budget. */
   readonly responseReserveMs: number;
+  /** Circuit breakers, latency tracking and hedging; one set per gateway. */
+  readonly resilience?: ChainResilience;
 }
 
-interface Answer {
-  readonly chainModel: ChainModel;
-  /** The version that answered, as scoring-service reports it. */
-  readonly version: string;
-  readonly tensors: Record<string, Tensor>;
+/** The dependencies with every optional part filled in. */
+export interface ResolvedScoreDependencies extends ScoreDependencies {
+  readonly scoring: ScoringBackends;
+  readonly resilience: ChainResilience;
 }
 
-/** Serves one Score call: resolve → features → best model whose inputs are present → answer. */
-export async function score(
+export function resolveScoreDependencies(deps: ScoreDependencies): ResolvedScoreDependencies {
+  return {
+    ...deps,
+    scoring: 'forModel' in deps.scoring ? deps.scoring : singleScoringBackend(deps.scoring),
+    resilience: deps.resilience ?? createChainResilience(),
+  };
+}
+
+/** Resolves the route and the request's effective budget (client deadline, request, scorer). */
+export async function resolveBudget(
   deps: ScoreDependencies,
+  scorer: string,
+  requestBudgetMs: number | undefined,
+  context: CallContext,
+  timer: StageTimer,
+): Promise<{ route: Route; budget: Budget }> {
+  const started = nowMs();
+  const provisionalDeadline =
+    started +
+    effectiveBudgetMs({
+      clientRemainingMs: context.remainingMs(),
+      requestBudgetMs,
+      scorerBudgetMs: undefined,
+      defaultBudgetMs: deps.defaultBudgetMs,
+    });
+  const route = await timer.run('resolve', () =>
+    deps.routes.resolve(scorer, context, provisionalDeadline),
+  );
+  const budgetMs = effectiveBudgetMs({
+    clientRemainingMs: context.remainingMs() + (nowMs() - started),
+    requestBudgetMs,
+    scorerBudgetMs: route.budgetMs,
+    defaultBudgetMs: deps.defaultBudgetMs,
+  });
+  // Downstream calls end early enough for the answer (perhaps the default) to fit the budget.
+  return { route, budget: new Budget(Math.max(budgetMs, 0.001), deps.responseReserveMs, started) };
+}
+
+/** The key of the scorer's entity type among `keys`, or INVALID_ARGUMENT. */
+export function entityOf(route: Route, keys: readonly EntityKey[], field: string): EntityKey {
+  const entityType = route.scorer.entityType;
+  const entity = keys.find((e) => e.entityType === entityType);
+  if (!entity) {
+    throw RpcError.invalidArgument(
+      field,
+      `scorer "${route.scorer.name}" scores "${entityType}" entities; no key of that type was given`,
+    );
+  }
+  return entity;
+}
+
+/**
+ * Reads the features every chain model needs for `entities`, in one call, leaving the time the
+ * cheapest model needs after it. Failure: FEATURES_UNAVAILABLE on every degradation, and empty
+ * maps — models whose inputs come with the request can still answer.
+ */
+export async function fetchFeatures(
+  deps: ResolvedScoreDependencies,
+  route: Route,
+  entities: readonly EntityKey[],
+  budget: Budget,
+  context: CallContext,
+  degradations: readonly Degradation[],
+): Promise<Map<string, FeatureResult>[]> {
+  const refs = [...new Set(route.chain.flatMap((m) => m.contract.map((f) => f.ref)))];
+  const stored = entities.map(() => new Map<string, FeatureResult>());
+  if (refs.length === 0) return stored;
+  const restNeedsMs = cheapestModelMs({
+    route,
+    backends: deps.scoring,
+    resilience: deps.resilience,
+    budget,
+    context,
+    requestId: '',
+    logger: deps.logger,
+  });
+  try {
+    const reply = await deps.features.getFeatures(
+      { entities: [...entities], featureRefs: refs },
+      { parent: context, deadline: budget.hopDeadline(restNeedsMs) },
+    );
+    reply.results.forEach((result, i) => {
+      for (const value of result.values) stored[i]?.set(value.ref, value);
+    });
+  } catch (error) {
+    degradations.forEach((d) => d.reasons.add(DegradationReason.FEATURES_UNAVAILABLE));
+    deps.logger.warn({ err: error }, 'feature-service failed; scoring with request features only');
+  }
+  return stored;
+}
+
+/** Degraded: not answered by the chain's first model, or answered without stored features. */
+export function isDegraded(degradation: Degradation, position: number | undefined): boolean {
+  return (
+    position === undefined ||
+    position > 0 ||
+    degradation.reasons.has(DegradationReason.FEATURES_UNAVAILABLE)
+  );
+}
+
+/** Serves one Score call: resolve → features → best model that can answer in time → answer. */
+export async function score(
+  deps: ResolvedScoreDependencies,
   request: ScoreRequest,
   context: CallContext,
 ): Promise<MessageInitShape<typeof ScoreResponseSchema>> {
   const valid = validateScoreRequest(request);
   const timer = new StageTimer();
-  const started = Date.now();
-  const provisionalDeadline =
-    started +
-    effectiveBudgetMs({
-      clientRemainingMs: context.remainingMs(),
-      requestBudgetMs: valid.budgetMs,
-      scorerBudgetMs: undefined,
-      defaultBudgetMs: deps.defaultBudgetMs,
-    });
-  const route = await timer.run('resolve', () =>
-    deps.routes.resolve(valid.scorer, context, provisionalDeadline),
+  const { route, budget } = await resolveBudget(deps, valid.scorer, valid.budgetMs, context, timer);
+  const entity = entityOf(route, valid.entityKeys, 'entity_keys');
+  const degradation = newDegradation();
+  const [stored] = await timer.run('features', () =>
+    fetchFeatures(deps, route, [entity], budget, context, [degradation]),
   );
-  const budgetMs = effectiveBudgetMs({
-    clientRemainingMs: context.remainingMs() + (Date.now() - started),
-    requestBudgetMs: valid.budgetMs,
-    scorerBudgetMs: route.budgetMs,
-    defaultBudgetMs: deps.defaultBudgetMs,
-  });
-  // Downstream calls must end early enough for the answer (perhaps the default) to fit the budget.
-  const deadline = started + budgetMs - deps.responseReserveMs;
-
-  const entityType = route.scorer.entityType;
-  const entity = valid.entityKeys.find((e) => e.entityType === entityType);
-  if (!entity) {
-    throw RpcError.invalidArgument(
-      'entity_keys',
-      `scorer "${valid.scorer}" scores "${entityType}" entities; no key of that type was given`,
-    );
-  }
-
-  const reasons = new Set<DegradationReason>();
-  const missing = new Set<string>();
-  const stale = new Set<string>();
-  const stored = await timer.run('features', () =>
-    fetchFeatures(deps, route, entity, context, deadline, reasons),
+  const answer = await scoreDownChain(
+    {
+      route,
+      backends: deps.scoring,
+      resilience: deps.resilience,
+      budget,
+      context,
+      requestId: valid.requestId,
+      timer,
+      logger: deps.logger,
+    },
+    stored!,
+    valid.requestFeatures,
+    degradation,
   );
 
-  let answer: Answer | undefined;
-  for (const chainModel of route.chain) {
-    if (Date.now() >= deadline) break;
-    const vector = buildFeatureVector(chainModel.contract, stored, valid.requestFeatures);
-    if (vector.missing.length > 0 || vector.stale.length > 0) {
-      vector.missing.forEach((f) => missing.add(f));
-      vector.stale.forEach((f) => stale.add(f));
-      if (vector.missing.length > 0) reasons.add(DegradationReason.FEATURES_MISSING);
-      if (vector.stale.length > 0) reasons.add(DegradationReason.FEATURES_STALE);
-      continue;
-    }
-    try {
-      const inferred = await timer.run(
-        'inference',
-        () => infer(deps, chainModel, vector.values, valid.requestId, context, deadline),
-        `${chainModel.model}@${chainModel.alias}`,
-      );
-      answer = { chainModel, ...inferred };
-      break;
-    } catch (error) {
-      const code = RpcError.from(error).code;
-      reasons.add(
-        code === Code.DEADLINE_EXCEEDED
-          ? DegradationReason.PRIMARY_TIMEOUT
-          : DegradationReason.MODEL_ERROR,
-      );
-      deps.logger.warn(
-        { err: error, model: chainModel.model, version: chainModel.version },
-        'model failed; trying the next in the chain',
-      );
-    }
-  }
-
-  if (!answer) reasons.add(DegradationReason.DEFAULT_ANSWER);
-  const degraded =
-    !answer ||
-    answer.chainModel !== route.chain[0] ||
-    reasons.has(DegradationReason.FEATURES_UNAVAILABLE);
-  const totalMs = timer.elapsedMs();
+  if (!answer) degradation.reasons.add(DegradationReason.DEFAULT_ANSWER);
+  const degraded = isDegraded(degradation, answer?.position);
+  const totalMs = nowMs() - budget.startedAt;
   return {
     requestId: valid.requestId,
     traceId: currentTraceId(),
     ...(answer
       ? {
-          score: scoreOf(route, answer.tensors),
-          outputs: toOutputs(answer.tensors),
+          score: scoreOfRow(route, answer.tensors, 0),
+          outputs: outputsOfRow(answer.tensors, 0),
           servedBy: {
             model: answer.chainModel.model,
             version: answer.version,
@@ -139,93 +193,14 @@ export async function score(
         }
       : { score: route.scorer.defaultAnswer?.score ?? 0, servedBy: { alias: 'default' } }),
     degraded,
-    reasons: degraded ? [...reasons] : [],
-    missingFeatures: [...missing],
-    staleFeatures: [...stale],
+    reasons: degraded ? [...degradation.reasons] : [],
+    missingFeatures: [...degradation.missing],
+    staleFeatures: [...degradation.stale],
     timings: {
-      budget: durationOf(budgetMs),
+      budget: durationOf(budget.totalMs),
       total: durationOf(totalMs),
-      margin: durationOf(budgetMs - totalMs),
+      margin: durationOf(budget.totalMs - totalMs),
       stages: timer.stages,
     },
   };
-}
-
-async function fetchFeatures(
-  deps: ScoreDependencies,
-  route: Route,
-  entity: ScoreRequest['entityKeys'][number],
-  context: CallContext,
-  deadline: number,
-  reasons: Set<DegradationReason>,
-): Promise<Map<string, FeatureResult>> {
-  const refs = [...new Set(route.chain.flatMap((m) => m.contract.map((f) => f.ref)))];
-  const stored = new Map<string, FeatureResult>();
-  if (refs.length === 0) return stored;
-  try {
-    const reply = await deps.features.getFeatures(
-      { entities: [entity], featureRefs: refs },
-      { parent: context, deadline },
-    );
-    for (const value of reply.results[0]?.values ?? []) stored.set(value.ref, value);
-  } catch (error) {
-    // Without stored features, models whose inputs come with the request can still answer.
-    reasons.add(DegradationReason.FEATURES_UNAVAILABLE);
-    deps.logger.warn({ err: error }, 'feature-service failed; scoring with request features only');
-  }
-  return stored;
-}
-
-async function infer(
-  deps: ScoreDependencies,
-  chainModel: ChainModel,
-  row: Float32Array,
-  requestId: string,
-  context: CallContext,
-  deadline: number,
-): Promise<{ version: string; tensors: Record<string, Tensor> }> {
-  const reply = await deps.scoring.modelInfer(
-    {
-      modelName: chainModel.model,
-      // By alias: while an alias moves, the route cache may still name the old version, but
-      // scoring-service always knows what the alias serves now. The reply says which version.
-      modelVersion: chainModel.alias,
-      id: requestId,
-      inputs: [{ name: chainModel.inputName, datatype: 'FP32', shape: [1n, BigInt(row.length)] }],
-      rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [1, row.length], data: row })],
-    },
-    { parent: context, deadline },
-  );
-  const tensors: Record<string, Tensor> = {};
-  reply.outputs.forEach((output, i) => {
-    const raw = reply.rawOutputContents[i];
-    if (!isDatatype(output.datatype) || raw === undefined) {
-      throw new RpcError(
-        Code.INTERNAL,
-        `scoring-service sent output "${output.name}" without usable data`,
-      );
-    }
-    tensors[output.name] = decodeRaw(output.datatype, output.shape.map(Number), raw, output.name);
-  });
-  return { version: reply.modelVersion, tensors };
-}
-
-function toOutputs(tensors: Record<string, Tensor>): MessageInitShape<typeof OutputSchema>[] {
-  return Object.entries(tensors).map(([name, tensor]) => ({
-    name,
-    datatype: tensor.datatype,
-    // One entity: drop the batch dimension.
-    shape: tensor.shape.slice(1).map(BigInt),
-    values: Array.from({ length: tensor.data.length }, (_, i) => numberAt(tensor, i)),
-  }));
-}
-
-function scoreOf(route: Route, tensors: Record<string, Tensor>): number {
-  const tensor = tensors[route.scorer.scoreOutput];
-  if (!tensor)
-    throw new RpcError(
-      Code.INTERNAL,
-      `model output "${route.scorer.scoreOutput}" named by scorer "${route.scorer.name}" is missing`,
-    );
-  return numberAt(tensor, route.scorer.scoreIndex);
 }

@@ -1,12 +1,20 @@
 import type { ScoreService } from '@scoregate/contracts';
-import { RpcError, type ServiceHandlers } from '@scoregate/rpc';
-import { score, type ScoreDependencies } from './score-handler.js';
+import type { ServiceHandlers } from '@scoregate/rpc';
+import { Admission } from './admission.js';
+import { scoreBatch } from './score-batch.js';
+import { resolveScoreDependencies, score, type ScoreDependencies } from './score-handler.js';
 
-export function createScoreHandlers(deps: ScoreDependencies): ServiceHandlers<typeof ScoreService> {
+export function createScoreHandlers(
+  deps: ScoreDependencies & { readonly admission?: Admission },
+): ServiceHandlers<typeof ScoreService> {
+  const resolved = resolveScoreDependencies(deps);
+  const admission =
+    deps.admission ??
+    new Admission({ minimumMs: deps.responseReserveMs, defaultBudgetMs: deps.defaultBudgetMs });
   return {
-    score: (request, context) => score(deps, request, context),
-    scoreBatch: () => {
-      throw RpcError.unimplemented('ScoreBatch is not implemented yet: call Score once per item');
-    },
+    score: (request, context) =>
+      admission.run(context, request, () => score(resolved, request, context)),
+    scoreBatch: (request, context) =>
+      admission.run(context, request, () => scoreBatch(resolved, request, context)),
   };
 }
