@@ -3,3 +3,5 @@ export { createAuthenticator, type Authenticator, type Principal } from './authe
 export { createAuthInterceptor, principalOf, tenantOf, type AuthLogger } from './interceptor.js';
 export { compileScope, type ScorerScope } from './scopes.js';
 export { internalTls, publicTls } from './tls.js';
+export { securityConfig } from './config.js';
+export { gatewaySecurity, type GatewaySecurity } from './setup.js';
