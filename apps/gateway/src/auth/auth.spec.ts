@@ -18,11 +18,14 @@ import {
   checkHealth,
   createRpcClient,
   createRpcServer,
+  type CallContext,
   type RpcClient,
   type RpcServer,
 } from '@scoregate/rpc';
 import {
+  INTERNAL_TENANT,
   compileScope,
+  gatewaySecurity,
   createAuthInterceptor,
   createAuthenticator,
   loadAuthFile,
@@ -457,5 +460,39 @@ describe('scorer scopes', () => {
     ]);
     expect(compileScope(['*'])('anything')).toBe(true);
     expect(compileScope(['a.b'])('axb')).toBe(false);
+  });
+});
+
+describe('gatewaySecurity', () => {
+  const quiet = { info() {}, warn() {} };
+
+  it('is off without GATEWAY_AUTH_FILE: no interceptor, no TLS, no self credential', () => {
+    expect(gatewaySecurity({}, quiet)).toEqual({
+      interceptors: [],
+      server: {},
+      client: {},
+      self: {},
+    });
+  });
+
+  it('gives the warm-up a process-local key that may call any scorer', async () => {
+    const security = gatewaySecurity({ GATEWAY_AUTH_FILE: join(dir, 'auth.json') }, quiet);
+    const headers = new Map(Object.entries(security.self.headers ?? {}));
+    const context = { requestHeaders: headers, peer: 'test' } as unknown as CallContext;
+    const method = ScoreService.method.score;
+    let reached = false;
+    await security.interceptors[0]?.(
+      { method, context, request: { scorer: 'any-scorer' } },
+      async () => {
+        reached = true;
+      },
+    );
+    expect(reached).toBe(true);
+    expect(tenantOf(context)).toBe(INTERNAL_TENANT);
+  });
+
+  it('refuses half a TLS configuration at start', () => {
+    expect(() => gatewaySecurity({ GATEWAY_TLS_CERT: 'x.crt' }, quiet)).toThrow(/go together/);
+    expect(() => gatewaySecurity({ SCOREGATE_TLS_CA: 'ca.crt' }, quiet)).toThrow(/go together/);
   });
 });

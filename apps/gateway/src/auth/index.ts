@@ -4,4 +4,4 @@ export { createAuthInterceptor, principalOf, tenantOf, type AuthLogger } from '.
 export { compileScope, type ScorerScope } from './scopes.js';
 export { internalTls, publicTls } from './tls.js';
 export { securityConfig } from './config.js';
-export { gatewaySecurity, type GatewaySecurity } from './setup.js';
+export { INTERNAL_TENANT, gatewaySecurity, type GatewaySecurity } from './setup.js';

@@ -1,5 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { ServerInterceptor, TlsOptions } from '@scoregate/rpc';
-import { loadAuthFile } from './auth-file.js';
+import { loadAuthFile, type TenantSettings } from './auth-file.js';
 import { createAuthenticator } from './authenticator.js';
 import { createAuthInterceptor, type AuthLogger } from './interceptor.js';
 import { internalTls, publicTls } from './tls.js';
@@ -24,7 +25,16 @@ export interface GatewaySecurity {
   readonly server: { tls?: TlsOptions };
   /** Client options for calls to the services behind: mTLS, when configured. */
   readonly client: { tls?: TlsOptions };
+  /**
+   * Client options for the gateway's calls to its own port (warm-up): a process-local API key
+   * (tenant `scoregate-internal`, every scorer; generated at start, never stored) when auth is
+   * on, and the internal mTLS material (SCOREGATE_TLS_*) when the public port serves TLS.
+   */
+  readonly self: { headers?: Record<string, string>; tls?: TlsOptions };
 }
+
+/** The tenant of the gateway's own warm-up calls. */
+export const INTERNAL_TENANT = 'scoregate-internal';
 
 /**
  * Reads the security settings of the gateway and logs what is on. Throws (the gateway does not
@@ -35,8 +45,17 @@ export function gatewaySecurity(
   logger: AuthLogger & { info(object: object, message?: string): void },
 ): GatewaySecurity {
   const interceptors: ServerInterceptor[] = [];
+  let selfKey: string | undefined;
   if (config.GATEWAY_AUTH_FILE) {
     const settings = loadAuthFile(config.GATEWAY_AUTH_FILE);
+    if (settings.tenants.has(INTERNAL_TENANT))
+      throw new Error(`GATEWAY_AUTH_FILE: the tenant id ${INTERNAL_TENANT} is reserved`);
+    selfKey = randomBytes(32).toString('base64url');
+    const sha256 = createHash('sha256').update(selfKey).digest('hex');
+    (settings.tenants as Map<string, TenantSettings>).set(INTERNAL_TENANT, {
+      scorers: ['*'],
+      apiKeys: [{ id: 'warm-up', sha256 }],
+    });
     interceptors.push(
       createAuthInterceptor({ authenticator: createAuthenticator(settings), logger }),
     );
@@ -63,5 +82,9 @@ export function gatewaySecurity(
     interceptors,
     server: tls ? { tls } : {},
     client: internal ? { tls: internal.client } : {},
+    self: {
+      ...(selfKey ? { headers: { 'x-api-key': selfKey } } : {}),
+      ...(tls && internal ? { tls: internal.client } : {}),
+    },
   };
 }
