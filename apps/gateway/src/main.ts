@@ -24,6 +24,7 @@ const features = createRpcClient(FeatureService, {
 const scoring = createScoringBackends({
   defaultAddress: config.SCORING_SERVICE_ADDRESS,
   ...(config.SCORING_ROUTES ? { routes: config.SCORING_ROUTES } : {}),
+  ...security.client,
 });
 const handlers = createScoreHandlers({
   routes: createRouteResolver({ registry, cacheMs: config.GATEWAY_ROUTE_CACHE_MS, logger }),
