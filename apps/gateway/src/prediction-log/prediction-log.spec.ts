@@ -104,6 +104,38 @@ describe('prediction log, file mode (embedded, no broker)', () => {
     log.record(answerEvent(run, 1_000));
     expect(log.stats().dropped).toBe(1_001);
   });
+
+  it('says in the log when dropping starts and when it stops, then delivers what it kept', async () => {
+    const lines: { msg: string; droppedNow?: number }[] = [];
+    const watched = createLogger({
+      service: 'gateway-spec',
+      level: 'warn',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+    });
+    // Until the blocker file is replaced by a folder, the log file cannot be opened.
+    const blocker = join(dir, 'blocker-3');
+    await writeFile(blocker, '');
+    const log = createPredictionLog(
+      {
+        sink: { kind: 'file', path: join(blocker, 'predictions.jsonl') },
+        bufferSize: 100,
+        batchSize: 50,
+        lingerMs: 5,
+        retry: { initialMs: 10, maxMs: 50 },
+      },
+      watched,
+    );
+    for (let n = 0; n < 300; n++) log.record(answerEvent(run, n));
+    expect(lines.filter((l) => l.msg.includes('dropping new events'))).toHaveLength(1);
+    await rm(blocker);
+    await waitUntil(() => log.stats().delivered === 100, 5_000, 'the 100 kept events delivered');
+    expect(lines.find((l) => l.msg.includes('stopped dropping'))?.droppedNow).toBe(200);
+    await log.close();
+    const written = (await readFile(join(blocker, 'predictions.jsonl'), 'utf8')).trimEnd();
+    expect(
+      written.split('\n').map((l) => fromJsonString(PredictionLoggedSchema, l).requestId),
+    ).toEqual(Array.from({ length: 100 }, (_, n) => `${run}-${n}`));
+  });
 });
 
 describe('prediction log, Kafka mode (shared broker)', () => {

@@ -171,6 +171,8 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
         if (giveUp.signal.aborted) return;
         continue;
       }
+      // A close that ran out of time already gave these up (and counted them as dropped).
+      if (giveUp.signal.aborted) return;
       head += count;
       delivered += count;
       if (head > 4096 && head * 2 > queue.length) {
@@ -222,13 +224,15 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
         const timer = setTimeout(() => giveUp.abort(), timeoutMs);
         await Promise.race([flusher, abortedPromise(giveUp.signal)]);
         clearTimeout(timer);
+        giveUp.abort();
         const left = size();
         if (left > 0) {
           log.error(
             { left, sink: sink.describe },
             `prediction log closed with ${left} events unsent after ${timeoutMs} ms`,
           );
-          head = queue.length;
+          queue = [];
+          head = 0;
           drop('close_timeout', left);
         }
         bufferedGauge.removeCallback(observeBuffered);
