@@ -70,6 +70,23 @@ describe('prediction log, file mode (embedded, no broker)', () => {
     });
   });
 
+  it('builds an event given as a function in the flusher; one that fails is dropped and counted, the rest delivered', async () => {
+    const path = join(dir, 'lazy.jsonl');
+    const log = fileLog(path);
+    log.record(() => answerEvent(run, 0));
+    log.record(() => {
+      throw new Error('no answer to log');
+    });
+    log.record(answerEvent(run, 2));
+    await log.close();
+    const ids = (await readFile(path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => fromJsonString(PredictionLoggedSchema, line).requestId);
+    expect(ids).toEqual([`${run}-0`, `${run}-2`]);
+    expect(log.stats()).toMatchObject({ recorded: 3, delivered: 2, dropped: 1, buffered: 0 });
+  });
+
   it('record() takes microseconds and never throws, even while the sink keeps failing', async () => {
     // A file path under a regular file can never be opened: every send fails.
     const blocker = join(dir, 'not-a-folder');

@@ -44,23 +44,37 @@ export interface PredictionLogStats {
 export interface PredictionLog {
   /**
    * Queues one event; never waits for the sink and never throws. The active trace context is
-   * captured now and sent in the record's headers (`traceparent`).
+   * captured now and sent in the record's headers (`traceparent`). Pass a function to build the
+   * event later, in the flusher, off the request path (it must only read data that no longer
+   * changes). The event must not be changed after this call. An event that cannot be built or
+   * encoded is dropped (counted, logged), never retried forever.
    */
-  record(event: PredictionEventInit): void;
+  record(event: PredictionEventInit | (() => PredictionEventInit)): void;
   stats(): PredictionLogStats;
   /** Sends what is buffered (for at most `timeoutMs`, default 5 s), then closes the sink. */
   close(timeoutMs?: number): Promise<void>;
 }
 
 interface Pending {
-  readonly init: PredictionEventInit;
+  readonly init: PredictionEventInit | (() => PredictionEventInit);
   readonly loggedAtMs: number;
+  readonly headers: Record<string, string>;
+  /** The encoded event, once the flusher built it (kept across retries). */
+  ready?: Ready;
+  /** Set when building it failed: skipped by every later attempt. */
+  unusable?: true;
+}
+
+/** An event encoded for its sink: protobuf binary for Kafka, one JSON line for the file. */
+interface Ready {
+  readonly key: string;
+  readonly payload: Uint8Array | string;
   readonly headers: Record<string, string>;
 }
 
 interface Sink {
   readonly describe: string;
-  send(batch: readonly Pending[]): Promise<void>;
+  send(batch: readonly Ready[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,7 +133,35 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
     });
   }
 
-  function drop(reason: 'buffer_full' | 'closed' | 'close_timeout', count = 1) {
+  /** The batch's events built (once); an event that cannot be built is dropped, not retried. */
+  function build(batch: readonly Pending[]): Ready[] {
+    const ready: Ready[] = [];
+    for (const pending of batch) {
+      if (pending.unusable) continue;
+      if (pending.ready === undefined) {
+        try {
+          const event = toEvent(pending);
+          pending.ready = {
+            key: event.requestId,
+            payload:
+              options.sink.kind === 'kafka'
+                ? toBinary(PredictionLoggedSchema, event)
+                : toJsonString(PredictionLoggedSchema, event) + '\n',
+            headers: pending.headers,
+          };
+        } catch (error) {
+          pending.unusable = true;
+          drop('invalid');
+          log.warn({ err: error }, 'prediction log: dropped an event that cannot be encoded');
+          continue;
+        }
+      }
+      ready.push(pending.ready);
+    }
+    return ready;
+  }
+
+  function drop(reason: 'buffer_full' | 'closed' | 'close_timeout' | 'invalid', count = 1) {
     dropped += count;
     droppedCounter.add(count, { reason });
     if (reason === 'buffer_full' && droppingSince === undefined) {
@@ -153,8 +195,9 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
         await waitForWake(options.lingerMs);
       const count = Math.min(size(), options.batchSize);
       const batch = queue.slice(head, head + count);
+      const ready = build(batch);
       try {
-        await sink.send(batch);
+        if (ready.length > 0) await sink.send(ready);
       } catch (error) {
         failedSends++;
         attempt++;
@@ -174,7 +217,7 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
       // A close that ran out of time already gave these up (and counted them as dropped).
       if (giveUp.signal.aborted) return;
       head += count;
-      delivered += count;
+      delivered += ready.length;
       if (head > 4096 && head * 2 > queue.length) {
         queue = queue.slice(head);
         head = 0;
@@ -260,8 +303,8 @@ function kafkaSink(options: PredictionLogOptions): Sink {
         ).send(
           topic,
           batch.map((p) => ({
-            key: p.init.requestId ?? '',
-            value: toBinary(PredictionLoggedSchema, toEvent(p)),
+            key: p.key,
+            value: p.payload as Uint8Array,
             headers: p.headers,
           })),
         );
@@ -289,8 +332,7 @@ function fileSink(path: string): Sink {
         open(path, 'a'),
       ));
       try {
-        const lines = batch.map((p) => toJsonString(PredictionLoggedSchema, toEvent(p)) + '\n');
-        await (await current).appendFile(lines.join(''), 'utf8');
+        await (await current).appendFile(batch.map((p) => p.payload).join(''), 'utf8');
       } catch (error) {
         if (handle === current) handle = undefined;
         current.then((h) => h.close()).catch(() => undefined);
@@ -306,7 +348,7 @@ function fileSink(path: string): Sink {
 }
 
 function toEvent(p: Pending) {
-  const event = create(PredictionLoggedSchema, p.init);
+  const event = create(PredictionLoggedSchema, typeof p.init === 'function' ? p.init() : p.init);
   event.loggedAt ??= timestampFromMs(p.loggedAtMs);
   return event;
 }
