@@ -1,3 +1,20 @@
+/**
+ * The gateway's prediction log. Wiring (main.ts and the Score path):
+ *
+ *   const config = loadConfigOrExit('gateway', { ...gatewayConfig, ...predictionLogConfig });
+ *   const predictionLog = createPredictionLog(predictionLogOptions(config), logger);
+ *   // in score(), once the response is built (nothing is awaited, nothing can throw):
+ *   deps.predictionLog.record(() =>
+ *     predictionEventFromAnswer({
+ *       request: valid,
+ *       response,
+ *       features: answer ? featuresUsed(answer.chainModel.contract, stored, valid.requestFeatures) : [],
+ *     }),
+ *   );
+ *   // on shutdown, before shutdownTelemetry(): await predictionLog.close(5_000);
+ *
+ * Call record() inside the request's context so its trace goes in the record's headers.
+ */
 export {
   createPredictionLog,
   type PredictionEventInit,
