@@ -23,8 +23,12 @@ export class Admission {
     },
   ) {
     this.limit = new AdaptiveConcurrencyLimit({
-      initialLimit: 32,
-      minLimit: 4,
+      initialLimit: 256,
+      minLimit: 32,
+      // Latency alone does not shrink the limit (on a shared machine it is noisy, and a slower
+      // answer within its budget is still a good answer): only requests that missed their budget
+      // do, multiplicatively; the limit grows while it is in use (AIMD).
+      tolerance: Infinity,
       maxLimit: 2_000,
       ...options.limit,
     });
@@ -51,7 +55,11 @@ export class Admission {
     const started = nowMs();
     try {
       const result = await work();
-      permit.release('success', nowMs() - started);
+      const tookMs = nowMs() - started;
+      permit.release(
+        Number.isFinite(budgetMs) && tookMs > budgetMs ? 'dropped' : 'success',
+        tookMs,
+      );
       return result;
     } catch (error) {
       const code = RpcError.from(error).code;

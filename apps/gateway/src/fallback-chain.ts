@@ -32,11 +32,12 @@ export function createChainResilience(options: { hedging?: boolean } = {}): Chai
       // A call we cancelled ourselves (the hedge won, or the client went away) says nothing about
       // the model; a refused request is our bug, not the backend's.
       isFailure: (error) => {
+        if (error instanceof TooSlowError) return true;
         const code = RpcError.from(error).code;
         return code !== Code.CANCELLED && code !== Code.INVALID_ARGUMENT;
       },
     }),
-    latency: new LatencyTracker({ windowMs: 10_000, slices: 10, minSamples: 20 }),
+    latency: new LatencyTracker({ windowMs: 5_000, slices: 10, minSamples: 20 }),
     hedging: options.hedging ?? true,
   };
 }
@@ -73,8 +74,17 @@ export interface ChainInput {
   readonly logger: RpcLogger;
 }
 
+/** A model call cancelled because it was slower than the alternatives or the budget. */
+export class TooSlowError extends Error {
+  constructor(key: string, elapsedMs: number, cause: unknown) {
+    super(`${key} gave no answer in ${elapsedMs.toFixed(1)} ms`, { cause });
+    this.name = 'TooSlowError';
+  }
+}
+
 function reasonFor(error: unknown): DegradationReason | undefined {
   if (error instanceof CircuitOpenError) return DegradationReason.CIRCUIT_OPEN;
+  if (error instanceof TooSlowError) return DegradationReason.PRIMARY_TIMEOUT;
   const code = RpcError.from(error).code;
   if (code === Code.CANCELLED) return undefined;
   return code === Code.DEADLINE_EXCEEDED
@@ -147,16 +157,22 @@ export async function scoreDownChain(
         return undefined;
       }
       const p95 = latency.p95(key);
-      if (p95 !== undefined && !budget.fits(p95)) {
+      // The last model is tried whatever its p95: the chain gives up at the deadline anyway, and
+      // a model never tried again would never show that it got faster.
+      const lastChance = position === route.chain.length - 1;
+      if (p95 !== undefined && !budget.fits(p95) && !lastChance) {
         degradation.reasons.add(DegradationReason.BUDGET_TOO_SMALL);
         continue;
       }
-      const later = position + 1 < route.chain.length ? laterNeedsMs(input, position) : undefined;
       let hedgeAfterMs: number | undefined;
-      if (resilience.hedging && later !== undefined) {
+      if (resilience.hedging && position + 1 < route.chain.length) {
+        // What the next candidate needs: its observed p95; unknown (it never answered yet), as
+        // long as this one usually takes, or else half of what is left.
+        const later = laterNeedsMs(input, position) ?? p95 ?? budget.hopMs() / 2;
         // After this model's p95, or sooner if the next one would otherwise not fit any more.
         const latest = budget.hopMs(later);
-        hedgeAfterMs = Math.max(0, p95 === undefined ? latest : Math.min(p95, latest));
+        // A model with no p95 yet (new, or back after a fault) gets half of what is left.
+        hedgeAfterMs = Math.max(0, Math.min(p95 ?? budget.hopMs() / 2, latest));
       }
       positions.push(position);
       return {
@@ -166,22 +182,24 @@ export async function scoreDownChain(
             'inference',
             async () => {
               const started = nowMs();
-              try {
-                const inferred = await breakers.run(key, () =>
-                  inferRows(backend, chainModel, [vector.values], input.requestId, {
+              const inferred = await breakers.run(key, async () => {
+                try {
+                  return await inferRows(backend, chainModel, [vector.values], input.requestId, {
                     parent: input.context,
                     deadline: budget.hopDeadline(),
                     signal,
-                  }),
-                );
-                latency.record(key, nowMs() - started);
-                return { ...inferred, chainModel, position };
-              } catch (error) {
-                // A call cut short by the hedge took at least this long: a sample all the same,
-                // so a model that keeps losing sees its p95 grow until it no longer fits.
-                if (signal.aborted) latency.record(key, nowMs() - started);
-                throw error;
-              }
+                  });
+                } catch (error) {
+                  // Cut short by us (another model answered first, or the budget ran out): the
+                  // model was too slow, which counts against its circuit; a model that keeps
+                  // hanging is soon skipped as CIRCUIT_OPEN, and probed again when half-open.
+                  if (signal.aborted && !input.context.signal.aborted)
+                    throw new TooSlowError(key, nowMs() - started, error);
+                  throw error;
+                }
+              });
+              latency.record(key, nowMs() - started);
+              return { ...inferred, chainModel, position };
             },
             `${chainModel.model}@${chainModel.alias}`,
           ),
@@ -190,8 +208,15 @@ export async function scoreDownChain(
     return undefined;
   };
 
+  // The chain gives up at the hop deadline on its own clock, whatever the downstream deadlines
+  // do, so that the default answer still fits the budget.
+  const giveUp = new AbortController();
+  const timer = setTimeout(
+    () => giveUp.abort(new RpcError(Code.DEADLINE_EXCEEDED, 'the budget for models is spent')),
+    Math.max(0, budget.hopDeadline() - nowMs()),
+  );
   try {
-    const outcome = await hedge(next, input.context.signal);
+    const outcome = await hedge(next, AbortSignal.any([input.context.signal, giveUp.signal]));
     for (const error of outcome.errors.values()) {
       const reason = reasonFor(error);
       if (reason !== undefined) degradation.reasons.add(reason);
@@ -202,6 +227,10 @@ export async function scoreDownChain(
     }
     return outcome.value;
   } catch (error) {
+    if (giveUp.signal.aborted && !input.context.signal.aborted) {
+      degradation.reasons.add(DegradationReason.PRIMARY_TIMEOUT);
+      return undefined;
+    }
     if (!(error instanceof HedgeFailedError)) throw error;
     for (const [attempt, cause] of error.errors) {
       const reason = reasonFor(cause);
@@ -213,6 +242,8 @@ export async function scoreDownChain(
       );
     }
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

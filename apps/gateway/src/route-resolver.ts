@@ -37,10 +37,16 @@ export function createRouteResolver(options: {
   const { registry, logger } = options;
   const cache = new Map<string, { route: Route; fetchedAt: number }>();
 
-  async function fetchRoute(name: string, parent: CallContext, deadline: number): Promise<Route> {
+  /** `complete`: every chain step resolved (only a complete route is cached). */
+  async function fetchRoute(
+    name: string,
+    parent: CallContext,
+    deadline: number,
+  ): Promise<Route & { complete: boolean }> {
     const { scorer } = await registry.getScorer({ name }, { parent, deadline });
     if (!scorer) throw new RpcError(Code.INTERNAL, `registry returned no scorer for "${name}"`);
     const chain: ChainModel[] = [];
+    let complete = true;
     for (const step of scorer.chain) {
       try {
         const { version } = await registry.getModelVersion(
@@ -57,6 +63,7 @@ export function createRouteResolver(options: {
           outputs: version.spec.outputs,
         });
       } catch (error) {
+        complete = false;
         // One unresolvable step must not take the scorer down: the chain goes on without it.
         logger.warn(
           { err: error, scorer: name, model: step.model, alias: step.alias },
@@ -64,7 +71,12 @@ export function createRouteResolver(options: {
         );
       }
     }
-    return { scorer, chain, budgetMs: scorer.budget ? durationMs(scorer.budget) : undefined };
+    return {
+      scorer,
+      chain,
+      budgetMs: scorer.budget ? durationMs(scorer.budget) : undefined,
+      complete,
+    };
   }
 
   return {
@@ -72,8 +84,14 @@ export function createRouteResolver(options: {
       const cached = cache.get(name);
       if (cached && Date.now() - cached.fetchedAt < options.cacheMs) return cached.route;
       try {
-        const route = await fetchRoute(name, parent, deadline);
-        cache.set(name, { route, fetchedAt: Date.now() });
+        const { complete, ...route } = await fetchRoute(name, parent, deadline);
+        if (complete) {
+          cache.set(name, { route, fetchedAt: Date.now() });
+        } else if (cached) {
+          // A step failed to resolve (registry slow or busy): the last complete route is better
+          // than a shorter chain; ask again on the next call.
+          return cached.route;
+        }
         return route;
       } catch (error) {
         const rpcError = RpcError.from(error);

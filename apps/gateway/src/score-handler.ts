@@ -124,7 +124,8 @@ export async function fetchFeatures(
   try {
     const reply = await deps.features.getFeatures(
       { entities: [...entities], featureRefs: refs },
-      { parent: context, deadline: budget.hopDeadline(restNeedsMs) },
+      // Features get at least half of what is left, however slow the models have become.
+      { parent: context, deadline: budget.hopDeadline(Math.min(restNeedsMs, budget.hopMs() / 2)) },
     );
     reply.results.forEach((result, i) => {
       for (const value of result.values) stored[i]?.set(value.ref, value);
