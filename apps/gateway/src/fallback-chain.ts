@@ -3,6 +3,7 @@ import {
   CircuitBreakers,
   CircuitOpenError,
   HedgeFailedError,
+  HedgeLostError,
   LatencyTracker,
   hedge,
   nowMs,
@@ -174,6 +175,7 @@ export async function scoreDownChain(
         // A model with no p95 yet (new, or back after a fault) gets half of what is left.
         hedgeAfterMs = Math.max(0, Math.min(p95 ?? budget.hopMs() / 2, latest));
       }
+      const attempt = positions.length;
       positions.push(position);
       return {
         hedgeAfterMs,
@@ -190,10 +192,13 @@ export async function scoreDownChain(
                     signal,
                   });
                 } catch (error) {
-                  // Cut short by us (another model answered first, or the budget ran out): the
-                  // model was too slow, which counts against its circuit; a model that keeps
-                  // hanging is soon skipped as CIRCUIT_OPEN, and probed again when half-open.
-                  if (signal.aborted && !input.context.signal.aborted)
+                  // Cut short by us because a model started after it answered first, or the
+                  // budget ran out: it was too slow, which counts against its circuit, so a
+                  // model that keeps hanging is soon skipped as CIRCUIT_OPEN (and probed again
+                  // when half-open). A hedge that lost to an earlier attempt was not slow.
+                  const reason: unknown = signal.reason;
+                  const lostToEarlier = reason instanceof HedgeLostError && reason.winner < attempt;
+                  if (signal.aborted && !input.context.signal.aborted && !lostToEarlier)
                     throw new TooSlowError(key, nowMs() - started, error);
                   throw error;
                 }

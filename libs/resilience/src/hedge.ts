@@ -21,6 +21,17 @@ export interface HedgeOutcome<T> {
   readonly hedged: readonly number[];
 }
 
+/** The reason an attempt's signal aborts with when another attempt answered first. */
+export class HedgeLostError extends Error {
+  constructor(
+    /** Index of the attempt that answered. */
+    readonly winner: number,
+  ) {
+    super(`attempt ${winner} answered first`);
+    this.name = 'HedgeLostError';
+  }
+}
+
 /** Every attempt failed (or none could start). */
 export class HedgeFailedError extends Error {
   constructor(
@@ -105,7 +116,7 @@ export function hedge<T>(
           running--;
           if (settled) return;
           finish();
-          cancelAll(new Error('another attempt answered first'));
+          cancelAll(new HedgeLostError(index));
           resolve({ value, winner: index, started: controllers.length, errors, hedged });
         },
         (error: unknown) => {

@@ -7,7 +7,13 @@ export {
   type CircuitBreakerOptions,
   type CircuitState,
 } from './circuit-breaker.js';
-export { hedge, HedgeFailedError, type HedgeAttempt, type HedgeOutcome } from './hedge.js';
+export {
+  hedge,
+  HedgeFailedError,
+  HedgeLostError,
+  type HedgeAttempt,
+  type HedgeOutcome,
+} from './hedge.js';
 export {
   AdaptiveConcurrencyLimit,
   type ConcurrencyLimitOptions,
