@@ -103,7 +103,13 @@ export function hedge<T>(
       controllers.push(controller);
       running++;
       if (attempt.hedgeAfterMs !== undefined && Number.isFinite(attempt.hedgeAfterMs)) {
-        timer = setTimeout(() => startNext(true), Math.max(0, attempt.hedgeAfterMs));
+        // When the timer fires, first let the I/O already received be handled (setImmediate
+        // runs after the poll phase): on a busy event loop the answer is often sitting there,
+        // and hedging it would be wasted load.
+        timer = setTimeout(
+          () => setImmediate(() => startNext(true)),
+          Math.max(0, attempt.hedgeAfterMs),
+        );
       }
       let promise: Promise<T>;
       try {
