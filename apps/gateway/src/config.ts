@@ -1,5 +1,6 @@
 import { env } from '@scoregate/config';
 import { securityConfig } from './auth/config.js';
+import { predictionLogConfig } from './prediction-log/index.js';
 
 /** Environment variables of the gateway. */
 export const gatewayConfig = {
@@ -23,5 +24,11 @@ export const gatewayConfig = {
   GATEWAY_MAX_REQUEST_BYTES: env.positiveInt(1024 * 1024),
   /** GATEWAY_AUTH_FILE, GATEWAY_TLS_*, SCOREGATE_TLS_*: see auth/config.ts. */
   ...securityConfig,
+  /** GATEWAY_KAFKA_BROKERS, GATEWAY_PREDICTION_*: see prediction-log/config.ts. */
+  ...predictionLogConfig,
+  /** Shadow calls running at once; more are dropped and counted. */
+  GATEWAY_SHADOW_MAX_IN_FLIGHT: env.positiveInt(32),
+  /** Deadline of one shadow call (its own, not the request's). */
+  GATEWAY_SHADOW_TIMEOUT_MS: env.millis(200),
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const, 'info'),
 };

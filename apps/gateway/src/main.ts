@@ -5,7 +5,10 @@ import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { gatewaySecurity } from './auth/index.js';
 import { gatewayConfig } from './config.js';
 import { createChainResilience } from './fallback-chain.js';
-import { createRouteResolver } from './route-resolver.js';
+import { createPredictionLog, predictionLogOptions } from './prediction-log/index.js';
+import { createRouteTable } from './routes/route-table.js';
+import { createShadowRunner } from './routes/shadow.js';
+import { logShadowResult } from './shadow-log.js';
 import { createScoringBackends } from './scoring-backends.js';
 import { createScoreHandlers } from './score-handlers.js';
 import { warmUp } from './warm-up.js';
@@ -26,8 +29,20 @@ const scoring = createScoringBackends({
   ...(config.SCORING_ROUTES ? { routes: config.SCORING_ROUTES } : {}),
   ...security.client,
 });
+const predictionLog = createPredictionLog(predictionLogOptions(config), logger);
+// Scorer routes follow the registry's Watch; the last known routes serve while it is down.
+const routes = createRouteTable({ registry, logger });
+const shadow = createShadowRunner({
+  scoring: (model: string) => scoring.forModel(model).client,
+  logger,
+  maxInFlight: config.GATEWAY_SHADOW_MAX_IN_FLIGHT,
+  timeoutMs: config.GATEWAY_SHADOW_TIMEOUT_MS,
+  onResult: logShadowResult(predictionLog),
+});
 const handlers = createScoreHandlers({
-  routes: createRouteResolver({ registry, cacheMs: config.GATEWAY_ROUTE_CACHE_MS, logger }),
+  routes,
+  predictionLog,
+  shadow,
   features,
   scoring,
   resilience: createChainResilience({ hedging: config.GATEWAY_HEDGING }),
@@ -58,6 +73,9 @@ const { server, port } = await serve({
   ...security.server,
   services: [implement(ScoreService, handlers)],
   onStopped: async () => {
+    await routes.stop();
+    await shadow.drain(500);
+    await predictionLog.close(5_000);
     for (const client of [registry, features, scoring]) client.close();
     await shutdownTelemetry();
   },
@@ -65,11 +83,13 @@ const { server, port } = await serve({
 // Not SERVING until a first Score per scorer went through the whole path.
 server.setServing(false);
 server.setServing(false, ScoreService.typeName);
+await Promise.race([routes.whenReady(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
 const warmed = await warmUp({
   gatewayAddress: `${config.GATEWAY_HOST}:${port}`,
   registry,
   logger,
   timeoutMs: 5_000,
+  self: security.self,
 });
 server.setServing(true);
 server.setServing(true, ScoreService.typeName);

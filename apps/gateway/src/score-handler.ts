@@ -25,6 +25,15 @@ import type { Route, RouteResolver } from './route-resolver.js';
 import { singleScoringBackend, type ScoringBackends } from './scoring-backends.js';
 import { validateScoreRequest } from './score-request.js';
 import { StageTimer, durationOf } from './stage-timer.js';
+import { buildFeatureVector } from './feature-vector.js';
+import {
+  featuresUsed,
+  predictionEventFromAnswer,
+  type PredictionLog,
+} from './prediction-log/index.js';
+import { chooseCanary } from './routes/canary.js';
+import { chooseShadow, type ShadowRunner } from './routes/shadow.js';
+import type { ShadowLogContext } from './shadow-log.js';
 
 export interface ScoreDependencies {
   readonly routes: RouteResolver;
@@ -37,6 +46,10 @@ export interface ScoreDependencies {
   readonly responseReserveMs: number;
   /** Circuit breakers, latency tracking and hedging; one set per gateway. */
   readonly resilience?: ChainResilience;
+  /** Every answer becomes a PredictionLogged event (off the request path). */
+  readonly predictionLog?: PredictionLog;
+  /** Mirrors a share of requests to the scorer's shadow model, off the request path. */
+  readonly shadow?: ShadowRunner;
 }
 
 /** The dependencies with every optional part filled in. */
@@ -154,11 +167,22 @@ export async function score(
 ): Promise<MessageInitShape<typeof ScoreResponseSchema>> {
   const valid = validateScoreRequest(request);
   const timer = new StageTimer();
-  const { route, budget } = await resolveBudget(deps, valid.scorer, valid.budgetMs, context, timer);
-  const entity = entityOf(route, valid.entityKeys, 'entity_keys');
+  const resolved = await resolveBudget(deps, valid.scorer, valid.budgetMs, context, timer);
+  const { budget } = resolved;
+  const entity = entityOf(resolved.route, valid.entityKeys, 'entity_keys');
+  // A canary share of entities (sticky by key) is served by the canary first.
+  const { route } = chooseCanary(resolved.route, entity);
+  const shadowModel = deps.shadow ? chooseShadow(resolved.route, entity) : undefined;
   const degradation = newDegradation();
   const [stored] = await timer.run('features', () =>
-    fetchFeatures(deps, route, [entity], budget, context, [degradation]),
+    fetchFeatures(
+      deps,
+      shadowModel ? { ...route, chain: [...route.chain, shadowModel] } : route,
+      [entity],
+      budget,
+      context,
+      [degradation],
+    ),
   );
   const answer = await scoreDownChain(
     {
@@ -179,7 +203,7 @@ export async function score(
   if (!answer) degradation.reasons.add(DegradationReason.DEFAULT_ANSWER);
   const degraded = isDegraded(degradation, answer?.position);
   const totalMs = nowMs() - budget.startedAt;
-  return {
+  const response: MessageInitShape<typeof ScoreResponseSchema> = {
     requestId: valid.requestId,
     traceId: currentTraceId(),
     ...(answer
@@ -204,4 +228,34 @@ export async function score(
       stages: timer.stages,
     },
   };
+  // Off the request path: neither may slow or fail the answer.
+  deps.predictionLog?.record(() =>
+    predictionEventFromAnswer({
+      request: valid,
+      response,
+      features: answer
+        ? featuresUsed(answer.chainModel.contract, stored!, valid.requestFeatures)
+        : [],
+    }),
+  );
+  if (shadowModel && deps.shadow) {
+    const row = buildFeatureVector(shadowModel.contract, stored!, valid.requestFeatures);
+    if (row.missing.length === 0 && row.stale.length === 0) {
+      const shadowContext: ShadowLogContext = {
+        route,
+        request: valid,
+        stored: stored!,
+        requestFeatures: valid.requestFeatures,
+      };
+      deps.shadow.run({
+        scorer: route.scorer.name,
+        requestId: valid.requestId,
+        entity,
+        model: shadowModel,
+        row: row.values,
+        context: shadowContext,
+      });
+    }
+  }
+  return response;
 }

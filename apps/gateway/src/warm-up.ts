@@ -1,6 +1,6 @@
 import type { FeatureValue, RegistryService } from '@scoregate/contracts';
 import { ScoreService } from '@scoregate/contracts';
-import { createRpcClient, type RpcClient, type RpcLogger } from '@scoregate/rpc';
+import { createRpcClient, type RpcClient, type RpcLogger, type TlsOptions } from '@scoregate/rpc';
 
 const WARM_UP_KEY = 'scoregate-warm-up';
 
@@ -15,10 +15,16 @@ export async function warmUp(options: {
   registry: RpcClient<typeof RegistryService>;
   logger: RpcLogger;
   timeoutMs: number;
+  /** How the gateway reaches itself: its own credentials and TLS when those are on. */
+  self?: { headers?: Record<string, string>; tls?: TlsOptions };
 }): Promise<number> {
   const { registry, logger } = options;
   const deadline = Date.now() + options.timeoutMs;
-  const client = createRpcClient(ScoreService, { address: options.gatewayAddress });
+  const client = createRpcClient(ScoreService, {
+    address: options.gatewayAddress,
+    ...(options.self?.headers ? { headers: options.self.headers } : {}),
+    ...(options.self?.tls ? { tls: options.self.tls } : {}),
+  });
   let warmed = 0;
   try {
     const { scorers } = await registry.listScorers({}, { deadline });

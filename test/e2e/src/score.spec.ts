@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoreService } from '@scoregate/contracts';
 import { Code, RpcError, createRpcClient, type RpcClient } from '@scoregate/rpc';
@@ -79,6 +80,39 @@ describe('Score through the five services', () => {
     for (const server of serverSpans) {
       expect(spans.find((s) => s.spanId === server.parentSpanId)?.serviceName).toBe('gateway');
     }
+  });
+});
+
+describe('prediction log (embedded: a local file)', () => {
+  it('records every answer with the model version, the features used and the trace id', async () => {
+    const reply = await client.score({
+      scorer: 'truck-roll-priority',
+      entityKeys: [{ entityType: 'customer', key: 'c-0003' }],
+      requestId: 'e2e-prediction-log-1',
+    });
+    type Logged = {
+      requestId: string;
+      scorer: string;
+      servedBy?: { model: string; version: string };
+      features?: { ref: string }[];
+      traceId?: string;
+      score?: number;
+    };
+    let logged: Logged | undefined;
+    for (let i = 0; i < 50 && !logged; i++) {
+      const lines = existsSync(stack.predictionsFile)
+        ? readFileSync(stack.predictionsFile, 'utf8').split('\n').filter(Boolean)
+        : [];
+      logged = lines
+        .map((l) => JSON.parse(l) as Logged)
+        .find((e) => e.requestId === 'e2e-prediction-log-1');
+      if (!logged) await sleep(100);
+    }
+    expect(logged?.scorer).toBe('truck-roll-priority');
+    expect(logged?.servedBy).toMatchObject({ model: 'truck-roll-gbt', version: '1' });
+    expect(logged?.score).toBe(reply.score);
+    expect(logged?.traceId).toBe(reply.traceId);
+    expect(logged?.features?.map((f) => f.ref)).toContain('customer_stats:tickets_30d');
   });
 });
 

@@ -12,6 +12,7 @@ export const e2eCatalogue = fileURLToPath(
 
 export interface E2eStack extends RunningStack {
   readonly tracesFile: string;
+  readonly predictionsFile: string;
   readonly output: string[];
 }
 
@@ -19,6 +20,7 @@ export interface E2eStack extends RunningStack {
 export async function startE2eStack(): Promise<E2eStack> {
   const dir = mkdtempSync(join(tmpdir(), 'scoregate-e2e-'));
   const tracesFile = join(dir, 'spans.jsonl');
+  const predictionsFile = join(dir, 'predictions.jsonl');
   const output: string[] = [];
   const ports = Object.fromEntries(
     ['gateway', 'feature-service', 'scoring-service', 'registry-service', 'retrain-service'].map(
@@ -36,11 +38,12 @@ export async function startE2eStack(): Promise<E2eStack> {
         REGISTRY_DATA_DIR: join(dir, 'registry'),
       },
       'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
+      gateway: { GATEWAY_PREDICTION_FILE: predictionsFile, GATEWAY_PREDICTION_LINGER_MS: '10' },
     },
     onOutput: (service, line) => output.push(`[${service}] ${line}`),
     readyTimeoutMs: 60_000,
   });
-  return { ...stack, tracesFile, output };
+  return { ...stack, tracesFile, predictionsFile, output };
 }
 
 export interface SpanRecord {
