@@ -18,8 +18,6 @@ export const gatewayConfig = {
   GATEWAY_DEFAULT_BUDGET_MS: env.millis(100),
   /** Time kept back from downstream deadlines to build and send the answer (ms). */
   GATEWAY_RESPONSE_RESERVE_MS: env.millis(2),
-  /** How long a resolved scorer route is reused before asking the registry again. */
-  GATEWAY_ROUTE_CACHE_MS: env.millis(5_000),
   /** Largest Score request accepted, in bytes. */
   GATEWAY_MAX_REQUEST_BYTES: env.positiveInt(1024 * 1024),
   /** GATEWAY_AUTH_FILE, GATEWAY_TLS_*, SCOREGATE_TLS_*: see auth/config.ts. */
