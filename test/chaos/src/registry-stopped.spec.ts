@@ -1,12 +1,21 @@
 import { durationFromMs, durationMs } from '@bufbuild/protobuf/wkt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DegradationReason, ScoreService, type ScoreResponse } from '@scoregate/contracts';
-import { RpcError, createRpcClient, type RpcClient } from '@scoregate/rpc';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  DegradationReason,
+  RegistryService,
+  ScoreService,
+  type ScoreResponse,
+} from '@scoregate/contracts';
+import { RpcError, checkHealth, createRpcClient, type RpcClient } from '@scoregate/rpc';
 import type { RunningStack } from '@scoregate/stack';
+import { repoRoot, sleep } from './chaos-fixture.js';
 import { startFaultStack, summarize, type Outcome } from './fault-fixture.js';
 
 const SCORER = 'truck-roll-priority';
 const PRIMARY = 'truck-roll-gbt';
+const FALLBACK = 'truck-roll-logreg';
 // The registry's absence is not about latency: a budget that leaves room for a stalled process on
 // the shared 2-core machine, so that a non-primary answer would point at lost routes or models.
 const BUDGET_MS = 250;
@@ -15,7 +24,8 @@ const MARGIN_MS = 50;
 const OUTAGE_MS = 5_000;
 const keys = ['c-0001', 'c-0002', 'c-0003', 'c-0004', 'c-0005'];
 
-let stack: RunningStack & { output: string[] };
+let stack: RunningStack & { dir: string; output: string[] };
+let restarted: ChildProcess | undefined;
 let client: RpcClient<typeof ScoreService>;
 
 beforeAll(async () => {
@@ -28,8 +38,53 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.close();
+  if (restarted && restarted.exitCode === null && restarted.signalCode === null) {
+    const exited = new Promise((resolve) => restarted!.once('exit', resolve));
+    restarted.kill('SIGTERM');
+    const timer = setTimeout(() => restarted!.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
   await stack?.stop();
 });
+
+/** registry-service again, on the stack's address and with its data directory. */
+async function restartRegistry(): Promise<ChildProcess> {
+  const [host, port] = stack.address('registry-service').split(':') as [string, string];
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      '@scoregate/telemetry/register',
+      join(repoRoot, 'apps/registry-service/dist/main.js'),
+    ],
+    {
+      cwd: repoRoot,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        OTEL_SERVICE_NAME: 'registry-service',
+        LOG_LEVEL: 'warn',
+        REGISTRY_SERVICE_HOST: host,
+        REGISTRY_SERVICE_PORT: port,
+        REGISTRY_CATALOGUE_FILE: join(repoRoot, 'test/e2e/fixtures/e2e-catalogue.json'),
+        REGISTRY_DATA_DIR: join(stack.dir, 'registry'),
+      },
+    },
+  );
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`registry-service exited (${child.exitCode})`);
+    try {
+      if ((await checkHealth(stack.address('registry-service'), '', 500)) === 'SERVING')
+        return child;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('registry-service was not SERVING in time');
+    await sleep(100);
+  }
+}
 
 function score(key: string, budgetMs = BUDGET_MS): Promise<ScoreResponse> {
   return client.score({
@@ -103,5 +158,37 @@ describe('registry stopped (real processes, registry-service SIGKILLed)', () => 
     const after = await score('c-0002', 1_000);
     expect(after.servedBy?.model).toBe(PRIMARY);
     expect(after.degraded).toBe(false);
+  });
+
+  it('registry restarted on the same address: a later scorer change reaches the gateway without restarting it', async () => {
+    const registry = stack.services['registry-service'];
+    if (registry.process.exitCode === null && registry.process.signalCode === null) {
+      registry.process.kill('SIGKILL');
+      await registry.exited;
+    }
+    restarted = await restartRegistry();
+    const admin = createRpcClient(RegistryService, {
+      address: stack.address('registry-service'),
+      defaultTimeoutMs: 5_000,
+    });
+    try {
+      const { scorer } = await admin.getScorer({ name: SCORER });
+      // The fallback becomes the first step: the gateway must learn it through its Watch.
+      await admin.putScorer({ scorer: { ...scorer!, chain: [...scorer!.chain].reverse() } });
+      const changed = performance.now();
+      let reply: ScoreResponse | undefined;
+      while (performance.now() - changed < 10_000) {
+        reply = await score('c-0001', 1_000);
+        if (reply.servedBy?.model === FALLBACK) break;
+        await sleep(50);
+      }
+      const ms = performance.now() - changed;
+      console.log(`registry restarted: scorer change served after ${ms.toFixed(0)} ms`);
+      expect(reply?.servedBy?.model).toBe(FALLBACK);
+      expect(reply?.degraded).toBe(false);
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      admin.close();
+    }
   });
 });
