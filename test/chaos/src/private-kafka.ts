@@ -3,7 +3,7 @@
  * stopped with tools/infra/kafka.sh. The shared broker (127.0.0.1:9092) is never touched.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,10 +19,6 @@ export interface PrivateKafka {
   start(): Promise<number>;
   /** Runs `kafka.sh stop`; resolves when the process is gone, with the time it took (ms). */
   stop(): Promise<number>;
-  /** Freezes the broker process with SIGSTOP (connections stay open, nothing answers). */
-  pause(): Promise<void>;
-  /** Lets a frozen broker run again with SIGCONT. */
-  resume(): Promise<void>;
   /** Stops the broker (if running) and removes its state folder. */
   dispose(): Promise<void>;
 }
@@ -48,19 +44,11 @@ export async function createPrivateKafka(): Promise<PrivateKafka> {
     });
     return Date.now() - started;
   };
-  const pid = async () =>
-    Number((await readFile(join(stateDir, 'kafka', 'kafka.pid'), 'utf8')).trim());
-  const resume = async () => void process.kill(await pid(), 'SIGCONT');
   return {
     broker: `127.0.0.1:${port}`,
     start: () => kafka('start'),
     stop: () => kafka('stop'),
-    async pause() {
-      process.kill(await pid(), 'SIGSTOP');
-    },
-    resume,
     async dispose() {
-      await resume().catch(() => undefined);
       await kafka('stop').catch(() => undefined);
       await rm(stateDir, { recursive: true, force: true });
     },
