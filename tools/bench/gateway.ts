@@ -31,7 +31,7 @@ import { encodeRaw } from '@scoregate/inference-protocol';
 import { createRpcClient, createRpcServer, implement } from '@scoregate/rpc';
 import { startStack, type ServiceName } from '@scoregate/stack';
 import { createChainResilience } from '../../apps/gateway/dist/fallback-chain.js';
-import { createRouteResolver } from '../../apps/gateway/dist/route-resolver.js';
+import { createRouteTable } from '../../apps/gateway/dist/routes/route-table.js';
 import { createScoreHandlers } from '../../apps/gateway/dist/score-handlers.js';
 import { singleScoringBackend } from '../../apps/gateway/dist/scoring-backends.js';
 
@@ -187,11 +187,13 @@ try {
       return Reflect.get(target, prop, receiver) as unknown;
     },
   });
+  const routes = createRouteTable({ registry, logger: silent });
+  await routes.whenReady();
   const server = createRpcServer({ name: 'bench-gateway', logger: silent });
   implement(
     ScoreService,
     createScoreHandlers({
-      routes: createRouteResolver({ registry, cacheMs: 5_000, logger: silent }),
+      routes,
       features,
       scoring: singleScoringBackend(counting),
       resilience: createChainResilience({ hedging: true }),
@@ -208,6 +210,7 @@ try {
   const scores = hedgeRun.samples.length + hedgeRun.errors;
   local.close();
   await server.shutdown({ graceMs: 1_000 });
+  await routes.stop();
 
   console.log(`gateway benchmark (${seconds} s per run, budget 100 ms, scorer ${SCORER})`);
   console.log(
