@@ -7,6 +7,9 @@
 #   ca.crt / ca.key                 the CA that signs everything below
 #   server.crt / server.key         server certificate for localhost, 127.0.0.1, ::1 (+ extra names)
 #   client.crt / client.key         client certificate (CN scoregate-client) for mTLS
+#   service.crt / service.key       a service's certificate for mTLS between services
+#                                   (SCOREGATE_TLS_CERT/KEY): serves and calls, so it is valid for
+#                                   both server and client authentication, same names as server
 #   rogue-ca.crt, rogue-client.crt / rogue-client.key
 #                                   a client certificate from ANOTHER CA, which a server must refuse
 # Keys are EC P-256 and valid for 2 days: never use them for anything real.
@@ -48,6 +51,10 @@ subjectAltName=$san"
 leaf client ca "/CN=scoregate-client" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth"
+leaf service ca "/CN=scoregate-service" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth,clientAuth
+subjectAltName=$san"
 ca rogue-ca "/CN=Scoregate rogue CA"
 leaf rogue-client rogue-ca "/CN=rogue-client" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment

@@ -18,6 +18,14 @@ export { createRpcClient, type RpcClientOptions } from './client.js';
 export { exitOnSignals, type ShutdownHandlerOptions } from './shutdown.js';
 export type { RpcLogger } from './logger.js';
 export type { TlsOptions } from './credentials.js';
+export {
+  MUTUAL_TLS_VARIABLES,
+  mutualTls,
+  mutualTlsEnv,
+  mutualTlsOrExit,
+  type MutualTls,
+  type MutualTlsSettings,
+} from './mutual-tls.js';
 export { methodPath } from './service-definition.js';
 export { implement, serve, type ServeOptions, type ServiceImplementation } from './serve.js';
 export { checkHealth, watchHealth, type HealthStatus } from './health-client.js';
