@@ -10,9 +10,11 @@ import { RpcError, type CallContext } from '@scoregate/rpc';
 import { currentTraceId } from '@scoregate/telemetry';
 import { newDegradation, scoreBatchDownChain, type BatchItemState } from './fallback-chain.js';
 import { outputsOfRow, scoreOfRow } from './inference.js';
+import { featuresUsed, predictionEventFromAnswer } from './prediction-log/index.js';
 import {
   entityOf,
   fetchFeatures,
+  forCall,
   isDegraded,
   resolveBudget,
   type ResolvedScoreDependencies,
@@ -25,10 +27,11 @@ const MAX_ITEMS = 1000;
 /**
  * Serves ScoreBatch: one feature read for every item, then one ModelInfer per chosen model for
  * all the items it can answer; an item whose features a model lacks goes on down the chain.
- * Results come back in item order; the budget and timings cover the whole batch.
+ * Results come back in item order; the budget and timings cover the whole batch. Every item's
+ * answer becomes its own PredictionLogged event (the batch's request id, the item's index).
  */
 export async function scoreBatch(
-  deps: ResolvedScoreDependencies,
+  resolvedDeps: ResolvedScoreDependencies,
   request: ScoreBatchRequest,
   context: CallContext,
 ): Promise<MessageInitShape<typeof ScoreBatchResponseSchema>> {
@@ -61,6 +64,7 @@ export async function scoreBatch(
       throw RpcError.invalidArgument(`items[${i}]`, rpcError.message);
     }
   });
+  const { tenant, deps } = forCall(resolvedDeps, context, head);
   const timer = new StageTimer();
   const { route, budget } = await resolveBudget(deps, head.scorer, head.budgetMs, context, timer);
   const entities = valid.map((item, i) =>
@@ -113,7 +117,7 @@ export async function scoreBatch(
     };
   });
   const totalMs = nowMs() - budget.startedAt;
-  return {
+  const response = {
     requestId: head.requestId,
     traceId: currentTraceId(),
     results,
@@ -124,4 +128,26 @@ export async function scoreBatch(
       stages: timer.stages,
     },
   };
+  // Off the request path: each event is built in the prediction log's flusher.
+  deps.predictionLog?.recordAll(
+    items.map(
+      ({ answer, stored, requestFeatures }, i) =>
+        () =>
+          predictionEventFromAnswer({
+            request: valid[i]!,
+            response: {
+              ...results[i]!,
+              requestId: response.requestId,
+              traceId: response.traceId,
+              timings: response.timings,
+            },
+            features: answer
+              ? featuresUsed(answer.chainModel.contract, stored, requestFeatures)
+              : [],
+            batchIndex: i,
+            ...(tenant === undefined ? {} : { tenant }),
+          }),
+    ),
+  );
+  return response;
 }

@@ -11,6 +11,7 @@ import {
 import { Budget, nowMs } from '@scoregate/resilience';
 import { RpcError, type CallContext, type RpcClient, type RpcLogger } from '@scoregate/rpc';
 import { currentTraceId } from '@scoregate/telemetry';
+import { tenantOf } from './auth/index.js';
 import { effectiveBudgetMs } from './budget.js';
 import {
   cheapestModelMs,
@@ -64,6 +65,43 @@ export function resolveScoreDependencies(deps: ScoreDependencies): ResolvedScore
     scoring: 'forModel' in deps.scoring ? deps.scoring : singleScoringBackend(deps.scoring),
     resilience: deps.resilience ?? createChainResilience(),
   };
+}
+
+/**
+ * The logger of one call: every line it writes names the request id, the scorer and, when
+ * authentication is on, the tenant. Fields are merged only when a line is written.
+ */
+export function requestLogger(
+  logger: RpcLogger,
+  fields: Readonly<Record<string, string>>,
+): RpcLogger {
+  const merged = (objectOrMessage: object | string): object =>
+    typeof objectOrMessage === 'string' ? fields : { ...fields, ...objectOrMessage };
+  const text = (objectOrMessage: object | string, message?: string) =>
+    typeof objectOrMessage === 'string' ? objectOrMessage : message;
+  return {
+    info: (o: object | string, m?: string) => logger.info(merged(o), text(o, m)),
+    warn: (o: object | string, m?: string) => logger.warn(merged(o), text(o, m)),
+    error: (o: object | string, m?: string) => logger.error(merged(o), text(o, m)),
+  };
+}
+
+/**
+ * The tenant of the call and the dependencies it runs with: the same, but with a logger whose
+ * lines name the call (`requestLogger`).
+ */
+export function forCall(
+  deps: ResolvedScoreDependencies,
+  context: CallContext,
+  request: { readonly requestId: string; readonly scorer: string },
+): { tenant: string | undefined; deps: ResolvedScoreDependencies } {
+  const tenant = tenantOf(context);
+  const logger = requestLogger(deps.logger, {
+    requestId: request.requestId,
+    scorer: request.scorer,
+    ...(tenant === undefined ? {} : { tenant }),
+  });
+  return { tenant, deps: { ...deps, logger } };
 }
 
 /** Resolves the route and the request's effective budget (client deadline, request, scorer). */
@@ -161,11 +199,12 @@ export function isDegraded(degradation: Degradation, position: number | undefine
 
 /** Serves one Score call: resolve → features → best model that can answer in time → answer. */
 export async function score(
-  deps: ResolvedScoreDependencies,
+  resolvedDeps: ResolvedScoreDependencies,
   request: ScoreRequest,
   context: CallContext,
 ): Promise<MessageInitShape<typeof ScoreResponseSchema>> {
   const valid = validateScoreRequest(request);
+  const { tenant, deps } = forCall(resolvedDeps, context, valid);
   const timer = new StageTimer();
   const resolved = await resolveBudget(deps, valid.scorer, valid.budgetMs, context, timer);
   const { budget } = resolved;
@@ -236,6 +275,7 @@ export async function score(
       features: answer
         ? featuresUsed(answer.chainModel.contract, stored!, valid.requestFeatures)
         : [],
+      ...(tenant === undefined ? {} : { tenant }),
     }),
   );
   if (shadowModel && deps.shadow) {
@@ -246,6 +286,7 @@ export async function score(
         request: valid,
         stored: stored!,
         requestFeatures: valid.requestFeatures,
+        ...(tenant === undefined ? {} : { tenant }),
       };
       deps.shadow.run({
         scorer: route.scorer.name,

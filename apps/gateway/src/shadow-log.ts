@@ -15,6 +15,8 @@ export interface ShadowLogContext {
   readonly request: ValidScoreRequest;
   readonly stored: ReadonlyMap<string, FeatureResult>;
   readonly requestFeatures: Readonly<Record<string, FeatureValue>>;
+  /** The authenticated tenant of the call; absent without authentication. */
+  readonly tenant?: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export function logShadowResult(predictionLog: PredictionLog) {
         },
         features: featuresUsed(result.job.model.contract, shadow.stored, shadow.requestFeatures),
         shadow: true,
+        ...(shadow.tenant === undefined ? {} : { tenant: shadow.tenant }),
       }),
     );
   };

@@ -9,14 +9,18 @@
  *       request: valid,
  *       response,
  *       features: answer ? featuresUsed(answer.chainModel.contract, stored, valid.requestFeatures) : [],
+ *       tenant: tenantOf(context), // absent without authentication
  *     }),
  *   );
+ *   // in scoreBatch(), one event per item (the batch's request id, `batchIndex: i`), one call:
+ *   deps.predictionLog.recordAll(items.map((item, i) => () => predictionEventFromAnswer({ ... })));
  *   // on shutdown, before shutdownTelemetry(): await predictionLog.close(5_000);
  *
  * Call record() inside the request's context so its trace goes in the record's headers.
  */
 export {
   createPredictionLog,
+  type PredictionEvent,
   type PredictionEventInit,
   type PredictionLog,
   type PredictionLogOptions,

@@ -60,6 +60,8 @@ export interface AnswerToLog {
   readonly batchIndex?: number;
   /** True for a shadow scoring. */
   readonly shadow?: boolean;
+  /** The authenticated tenant of the call (`tenantOf(context)`); absent without authentication. */
+  readonly tenant?: string;
 }
 
 /** The PredictionLogged event of one answer, ready for `PredictionLog.record`. */
@@ -79,5 +81,6 @@ export function predictionEventFromAnswer(answer: AnswerToLog): PredictionEventI
     traceId: response.traceId ?? '',
     batchIndex: answer.batchIndex ?? 0,
     shadow: answer.shadow ?? false,
+    tenant: answer.tenant ?? '',
   };
 }

@@ -122,6 +122,26 @@ describe('prediction log, file mode (embedded, no broker)', () => {
     expect(log.stats().dropped).toBe(1_001);
   });
 
+  it('recordAll() keeps a batch of events in order; beyond the bound it keeps the first and counts the rest', async () => {
+    const before = await telemetry.collectDropped();
+    const blocker = join(dir, 'blocker-all');
+    await writeFile(blocker, '');
+    const log = fileLog(join(blocker, 'predictions.jsonl'), {
+      bufferSize: 10,
+      retry: { initialMs: 10, maxMs: 20 },
+    });
+    log.recordAll(Array.from({ length: 4 }, (_, n) => () => answerEvent(run, n)));
+    log.recordAll(Array.from({ length: 8 }, (_, n) => answerEvent(run, 4 + n)));
+    expect(log.stats()).toMatchObject({ recorded: 10, dropped: 2, buffered: 10 });
+    expect((await telemetry.collectDropped()) - before).toBe(2);
+    await rm(blocker);
+    await log.close();
+    const written = (await readFile(join(blocker, 'predictions.jsonl'), 'utf8')).trimEnd();
+    expect(
+      written.split('\n').map((l) => fromJsonString(PredictionLoggedSchema, l).requestId),
+    ).toEqual(Array.from({ length: 10 }, (_, n) => `${run}-${n}`));
+  });
+
   it('says in the log when dropping starts and when it stops, then delivers what it kept', async () => {
     const lines: { msg: string; droppedNow?: number }[] = [];
     const watched = createLogger({

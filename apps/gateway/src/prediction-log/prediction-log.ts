@@ -9,6 +9,9 @@ import { context, getMeter, propagation, trace, type Logger } from '@scoregate/t
 /** What `record()` takes: a PredictionLogged as built by `predictionEventFromAnswer`. */
 export type PredictionEventInit = MessageInitShape<typeof PredictionLoggedSchema>;
 
+/** An event, or a function that builds it later in the flusher. */
+export type PredictionEvent = PredictionEventInit | (() => PredictionEventInit);
+
 /** Where the events go. */
 export type PredictionSink =
   | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly topic: string }
@@ -49,14 +52,20 @@ export interface PredictionLog {
    * changes). The event must not be changed after this call. An event that cannot be built or
    * encoded is dropped (counted, logged), never retried forever.
    */
-  record(event: PredictionEventInit | (() => PredictionEventInit)): void;
+  record(event: PredictionEvent): void;
+  /**
+   * Queues several events of one call (a ScoreBatch's items) as `record()` would, each counted
+   * on its own, sharing one capture of the trace context. When the buffer has room for only
+   * some, the first ones are kept and the rest dropped and counted.
+   */
+  recordAll(events: readonly PredictionEvent[]): void;
   stats(): PredictionLogStats;
   /** Sends what is buffered (for at most `timeoutMs`, default 5 s), then closes the sink. */
   close(timeoutMs?: number): Promise<void>;
 }
 
 interface Pending {
-  readonly init: PredictionEventInit | (() => PredictionEventInit);
+  readonly init: PredictionEvent;
   readonly loggedAtMs: number;
   readonly headers: Record<string, string>;
   /** The encoded event, once the flusher built it (kept across retries). */
@@ -239,21 +248,35 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
     .catch((error: unknown) => log.error({ err: error }, 'prediction log flusher stopped'));
   let closed: Promise<void> | undefined;
 
-  return {
-    record(init) {
-      try {
-        if (closing) return drop('closed');
-        if (size() >= options.bufferSize) return drop('buffer_full');
+  function enqueue(inits: readonly PredictionEvent[]): void {
+    let queued = 0;
+    try {
+      if (closing) return drop('closed', inits.length);
+      const before = size();
+      const room = Math.max(0, Math.min(inits.length, options.bufferSize - before));
+      if (room > 0) {
         const headers: Record<string, string> = {};
         propagation.inject(context.active(), headers);
-        queue.push({ init, loggedAtMs: Date.now(), headers });
-        recorded++;
-        const n = size();
-        if (waiter !== undefined && (n === 1 || n >= options.batchSize)) wake();
-      } catch {
-        // record() must never fail the answer it logs.
-        dropped++;
+        const loggedAtMs = Date.now();
+        for (let i = 0; i < room; i++) queue.push({ init: inits[i]!, loggedAtMs, headers });
+        queued = room;
+        recorded += room;
+        if (waiter !== undefined && (before === 0 || size() >= options.batchSize)) wake();
       }
+      if (room < inits.length) drop('buffer_full', inits.length - room);
+    } catch {
+      // record() must never fail the answer it logs.
+      dropped += inits.length - queued;
+    }
+  }
+
+  return {
+    record(init) {
+      enqueue([init]);
+    },
+
+    recordAll(inits) {
+      if (inits.length > 0) enqueue(inits);
     },
 
     stats() {
@@ -286,6 +309,12 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
   };
 }
 
+/** The headers every event record carries (scoregate.events.v1), besides its trace context. */
+const EVENT_HEADERS = {
+  'content-type': 'application/x-protobuf',
+  type: PredictionLoggedSchema.typeName,
+};
+
 function kafkaSink(options: PredictionLogOptions): Sink {
   const { brokers, topic } = options.sink as Extract<PredictionSink, { kind: 'kafka' }>;
   let producer: Promise<MessageProducer> | undefined;
@@ -305,7 +334,7 @@ function kafkaSink(options: PredictionLogOptions): Sink {
           batch.map((p) => ({
             key: p.key,
             value: p.payload as Uint8Array,
-            headers: p.headers,
+            headers: { ...EVENT_HEADERS, ...p.headers },
           })),
         );
       } catch (error) {
