@@ -37,7 +37,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, createAuthInterceptor, parseAuthFile } from '../auth/index.js';
 import { createChainResilience } from '../fallback-chain.js';
 import type { ChainModel, Route } from '../route-resolver.js';
+import { createShadowRunner, type ShadowRunner } from '../routes/shadow.js';
 import { createScoreHandlers } from '../score-handlers.js';
+import { logShadowResult } from '../shadow-log.js';
 import { createPredictionLog, type PredictionLog, type PredictionSink } from './prediction-log.js';
 import {
   contextWithTrace,
@@ -58,7 +60,7 @@ const missingFor: Record<string, string[]> = {
   'c-b-in-request': ['v:b'],
 };
 /** The version each model's stand-in reports having answered with. */
-const versions: Record<string, string> = { primary: '7', fallback: '3' };
+const versions: Record<string, string> = { primary: '7', fallback: '3', challenger: '9' };
 const servers: RpcServer[] = [];
 const clients: { close(): void }[] = [];
 const logs: PredictionLog[] = [];
@@ -119,7 +121,7 @@ async function startStandIns(): Promise<{ features: string; scoring: string }> {
 
 const chainModel = (model: string, inputs: { ref: string; default?: number }[]): ChainModel => ({
   model,
-  alias: model === 'primary' ? 'champion' : 'fallback',
+  alias: { primary: 'champion', fallback: 'fallback' }[model] ?? 'challenger',
   version: versions[model]!,
   inputName: 'features',
   contract: inputs.map((input) =>
@@ -155,7 +157,9 @@ async function startGateway(options: {
   interceptors?: ServerInterceptor[];
   logger?: Logger;
   headers?: Record<string, string>;
-}): Promise<{ client: RpcClient<typeof ScoreService>; log: PredictionLog }> {
+  /** Mirror every request to a shadow model that needs `v:a`. */
+  shadow?: boolean;
+}): Promise<{ client: RpcClient<typeof ScoreService>; log: PredictionLog; shadow?: ShadowRunner }> {
   const log = createPredictionLog(
     { sink: options.sink, bufferSize: 10_000, batchSize: 100, lingerMs: 5 },
     silent,
@@ -164,6 +168,14 @@ async function startGateway(options: {
   const features = createRpcClient(FeatureService, { address: standIns.features });
   const scoring = createRpcClient(GRPCInferenceService, { address: standIns.scoring });
   clients.push(features, scoring);
+  const shadow = options.shadow
+    ? createShadowRunner({
+        scoring,
+        logger: silent,
+        maxInFlight: 10,
+        onResult: logShadowResult(log),
+      })
+    : undefined;
   const server = createRpcServer({
     name: 'gateway-under-test',
     logger: silent,
@@ -172,10 +184,21 @@ async function startGateway(options: {
   server.register(
     ScoreService,
     createScoreHandlers({
-      routes: { resolve: () => Promise.resolve(route) },
+      routes: {
+        resolve: () =>
+          Promise.resolve(
+            shadow
+              ? {
+                  ...route,
+                  shadow: { model: chainModel('challenger', [{ ref: 'v:a' }]), share: 1 },
+                }
+              : route,
+          ),
+      },
       features,
       scoring,
       predictionLog: log,
+      ...(shadow ? { shadow } : {}),
       resilience: createChainResilience(),
       logger: options.logger ?? silent,
       defaultBudgetMs: 1_000,
@@ -189,7 +212,7 @@ async function startGateway(options: {
     ...(options.headers ? { headers: options.headers } : {}),
   });
   clients.push(client);
-  return { client, log };
+  return { client, log, ...(shadow ? { shadow } : {}) };
 }
 
 async function eventsInFile(path: string): Promise<PredictionLogged[]> {
@@ -409,6 +432,32 @@ describe('the authenticated tenant', () => {
       requestId: `store-down-${run}`,
       scorer: 'test-scorer',
     });
+  });
+
+  it('is in the event of the shadow answer of an authenticated call', async () => {
+    const path = join(dir, 'tenant-shadow.jsonl');
+    const { client, log, shadow } = await startGateway({
+      sink: { kind: 'file', path },
+      interceptors: [
+        createAuthInterceptor({ authenticator: createAuthenticator(settings()), logger: silent }),
+      ],
+      headers: { 'x-api-key': key },
+      shadow: true,
+    });
+    await client.score({
+      scorer: 'test-scorer',
+      requestId: `shadowed-${run}`,
+      entityKeys: [{ entityType: 'customer', key: 'c-ok' }],
+    });
+    await waitUntil(() => shadow!.stats().succeeded === 1, 5_000, 'the shadow answered');
+    await log.close();
+    const events = await eventsInFile(path);
+    expect(
+      events.map((e) => [e.requestId, e.shadow, e.servedBy?.model, e.servedBy?.version, e.tenant]),
+    ).toEqual([
+      [`shadowed-${run}`, false, 'primary', '7', 'acme'],
+      [`shadowed-${run}`, true, 'challenger', '9', 'acme'],
+    ]);
   });
 
   it('is empty without authentication, and absent from the log lines', async () => {
