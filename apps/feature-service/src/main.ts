@@ -1,6 +1,6 @@
 import { FeatureService } from '@scoregate/contracts';
 import { env, loadConfigOrExit } from '@scoregate/config';
-import { implement, serve } from '@scoregate/rpc';
+import { implement, mutualTlsEnv, mutualTlsOrExit, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { createFeatureHandlers } from './feature-handlers.js';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
@@ -11,8 +11,12 @@ const config = loadConfigOrExit('feature-service', {
   FEATURE_SERVICE_PORT: env.port(50052),
   FEATURE_VIEWS_FILE: env.optionalString(),
   ...featureStoreEnv,
+  ...mutualTlsEnv,
 });
+// mTLS between services (SCOREGATE_TLS_*): callers must present a certificate of the CA.
+const tls = mutualTlsOrExit('feature-service', config);
 const logger = createLogger({ service: 'feature-service' });
+logger.info({ mtls: Boolean(tls) }, `mTLS between services ${tls ? 'ON' : 'off'}`);
 
 try {
   const catalog = await loadFeatureViews(config.FEATURE_VIEWS_FILE ?? defaultFeatureViewsFile);
@@ -27,6 +31,7 @@ try {
     name: 'feature-service',
     logger,
     address: `${config.FEATURE_SERVICE_HOST}:${config.FEATURE_SERVICE_PORT}`,
+    ...(tls ? { tls: tls.server } : {}),
     services: [implement(FeatureService, createFeatureHandlers({ catalog, store: opened.store }))],
     onStopped: async () => {
       await opened.close();

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { env, loadConfigOrExit } from '@scoregate/config';
 import { RegistryService } from '@scoregate/contracts';
-import { implement, serve } from '@scoregate/rpc';
+import { implement, mutualTlsEnv, mutualTlsOrExit, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { createArtifactStore } from './artifact-store.js';
 import {
@@ -38,8 +38,12 @@ const config = loadConfigOrExit('registry-service', {
   REGISTRY_MODELS_MANIFEST: env.string(DEFAULT_MANIFEST_FILE),
   REGISTRY_CATALOGUE_FILE: env.string(DEFAULT_CATALOGUE_FILE),
   REGISTRY_FEATURE_VIEWS_FILE: env.string(DEFAULT_FEATURE_VIEWS_FILE),
+  ...mutualTlsEnv,
 });
+// mTLS between services (SCOREGATE_TLS_*): callers must present a certificate of the CA.
+const tls = mutualTlsOrExit('registry-service', config);
 const logger = createLogger({ service: 'registry-service' });
+logger.info({ mtls: Boolean(tls) }, `mTLS between services ${tls ? 'ON' : 'off'}`);
 
 async function exitConfig(message: string): Promise<never> {
   logger.error(message);
@@ -119,6 +123,7 @@ await serve({
   address: `${config.REGISTRY_SERVICE_HOST}:${config.REGISTRY_SERVICE_PORT}`,
   // One upload chunk (at most 1 MiB) plus its framing.
   maxReceiveMessageBytes: MAX_CHUNK_BYTES + 64 * 1024,
+  ...(tls ? { tls: tls.server } : {}),
   services: [
     implement(
       RegistryService,

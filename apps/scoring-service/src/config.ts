@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { env } from '@scoregate/config';
+import { mutualTlsEnv } from '@scoregate/rpc';
 
 const fixtures = fileURLToPath(new URL('../../../tools/models/fixtures', import.meta.url));
 const cacheDir = fileURLToPath(new URL('../../../.data/scoring-cache', import.meta.url));
@@ -30,4 +31,9 @@ export const scoringServiceConfig = {
   /** Largest ModelInfer request accepted, in bytes. */
   SCORING_MAX_REQUEST_BYTES: env.positiveInt(16 * 1024 * 1024),
   LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const, 'info'),
+  /**
+   * mTLS between services: SCOREGATE_TLS_CA / SCOREGATE_TLS_CERT / SCOREGATE_TLS_KEY (serving,
+   * and following registry-service).
+   */
+  ...mutualTlsEnv,
 };

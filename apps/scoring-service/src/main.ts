@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '@scoregate/config';
 import { GRPCInferenceService } from '@scoregate/contracts';
-import { implement, serve } from '@scoregate/rpc';
+import { implement, mutualTlsOrExit, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { createArtifactCache } from './artifact-cache.js';
 import { scoringServiceConfig } from './config.js';
@@ -10,7 +10,11 @@ import { createModelStore } from './model-store.js';
 import { createRegistryFollower, type RegistryFollower } from './registry-follower.js';
 
 const config = loadConfigOrExit('scoring-service', scoringServiceConfig);
+// mTLS between services (SCOREGATE_TLS_*): callers must present a certificate of the CA, and the
+// registry follower presents this service's certificate.
+const tls = mutualTlsOrExit('scoring-service', config);
 const logger = createLogger({ service: 'scoring-service', level: config.LOG_LEVEL });
+logger.info({ mtls: Boolean(tls) }, `mTLS between services ${tls ? 'ON' : 'off'}`);
 const store = createModelStore();
 const batching = { enabled: config.SCORING_BATCHING, maxBatchRows: config.SCORING_MAX_BATCH_ROWS };
 
@@ -36,6 +40,7 @@ if (config.SCORING_REGISTRY_ADDRESS === undefined) {
     batching,
     retireAfterMs: config.SCORING_RETIRE_AFTER_MS,
     maxArtifactBytes: config.SCORING_MAX_ARTIFACT_BYTES,
+    ...(tls ? { tls: tls.client } : {}),
   });
   logger.info(
     { registry: config.SCORING_REGISTRY_ADDRESS, cache: config.SCORING_CACHE_DIR },
@@ -49,6 +54,7 @@ const { server } = await serve({
   logger,
   address: `${config.SCORING_SERVICE_HOST}:${config.SCORING_SERVICE_PORT}`,
   maxReceiveMessageBytes: config.SCORING_MAX_REQUEST_BYTES,
+  ...(tls ? { tls: tls.server } : {}),
   services: [implement(GRPCInferenceService, createInferenceHandlers(store, { isReady }))],
   onStopped: async () => {
     await follower?.stop();

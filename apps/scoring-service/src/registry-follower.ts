@@ -1,6 +1,12 @@
 import { RegistryService, type WatchResponse } from '@scoregate/contracts';
 import { loadOnnxModel, type OnnxModel } from '@scoregate/inference';
-import { RpcError, createRpcClient, type RpcClient, type RpcLogger } from '@scoregate/rpc';
+import {
+  RpcError,
+  createRpcClient,
+  type RpcClient,
+  type RpcLogger,
+  type TlsOptions,
+} from '@scoregate/rpc';
 import { getMeter } from '@scoregate/telemetry';
 import { sha256Hex, type ArtifactCache, type CachedState } from './artifact-cache.js';
 import type { MicroBatcherOptions } from './micro-batcher.js';
@@ -28,6 +34,8 @@ export interface RegistryFollowerOptions {
   readonly maxBackoffMs?: number;
   /** Time allowed for one download. */
   readonly downloadTimeoutMs?: number;
+  /** TLS to registry-service (with this service's certificate for mTLS). Plaintext when absent. */
+  readonly tls?: TlsOptions;
 }
 
 export interface RegistryFollower {
@@ -84,6 +92,7 @@ export function createRegistryFollower(options: RegistryFollowerOptions): Regist
   const client: RpcClient<typeof RegistryService> = createRpcClient(RegistryService, {
     address: options.address,
     maxReceiveMessageBytes: 2 * 1024 * 1024,
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   const meter = getMeter('scoregate.scoring-service');
   const loadFailures = meter.createCounter('scoring.model.load_failures', {
