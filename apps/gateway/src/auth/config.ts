@@ -1,4 +1,5 @@
 import { env } from '@scoregate/config';
+import { mutualTlsEnv } from '@scoregate/rpc';
 
 /** Environment variables of gateway security (spread into the gateway's config). */
 export const securityConfig = {
@@ -9,8 +10,6 @@ export const securityConfig = {
   GATEWAY_TLS_KEY: env.optionalString(),
   /** PEM CA: clients of the public port must present a certificate it signed (mTLS). */
   GATEWAY_TLS_CLIENT_CA: env.optionalString(),
-  /** mTLS between services: the CA of every service, this service's certificate and key. */
-  SCOREGATE_TLS_CA: env.optionalString(),
-  SCOREGATE_TLS_CERT: env.optionalString(),
-  SCOREGATE_TLS_KEY: env.optionalString(),
+  /** mTLS between services (SCOREGATE_TLS_CA/CERT/KEY): each, when set, a readable PEM file. */
+  ...mutualTlsEnv,
 };

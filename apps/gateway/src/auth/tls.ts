@@ -1,4 +1,4 @@
-import type { TlsOptions } from '@scoregate/rpc';
+import { mutualTls, type MutualTls, type MutualTlsSettings, type TlsOptions } from '@scoregate/rpc';
 
 /**
  * TLS of the gateway's public port: GATEWAY_TLS_CERT + GATEWAY_TLS_KEY, and GATEWAY_TLS_CLIENT_CA
@@ -16,20 +16,11 @@ export function publicTls(config: {
 }
 
 /**
- * mTLS between services: SCOREGATE_TLS_CA (the CA that signs every service), SCOREGATE_TLS_CERT
- * and SCOREGATE_TLS_KEY (this service's certificate, used both to serve and as client
- * certificate). All three or none. `server` requires client certificates from the CA; `client`
- * trusts the CA and presents the certificate.
+ * mTLS to the services behind, from the stack-wide SCOREGATE_TLS_CA / SCOREGATE_TLS_CERT /
+ * SCOREGATE_TLS_KEY (see `mutualTls` in @scoregate/rpc): all three or none. `server` requires
+ * client certificates from the CA; `client` trusts the CA and presents the certificate. Throws a
+ * ConfigError naming every variable at fault.
  */
-export function internalTls(config: {
-  SCOREGATE_TLS_CA?: string | undefined;
-  SCOREGATE_TLS_CERT?: string | undefined;
-  SCOREGATE_TLS_KEY?: string | undefined;
-}): { server: TlsOptions; client: TlsOptions } | undefined {
-  const { SCOREGATE_TLS_CA: ca, SCOREGATE_TLS_CERT: cert, SCOREGATE_TLS_KEY: key } = config;
-  if (!ca && !cert && !key) return undefined;
-  if (!ca || !cert || !key)
-    throw new Error('SCOREGATE_TLS_CA, SCOREGATE_TLS_CERT and SCOREGATE_TLS_KEY go together');
-  const pair = { caFile: ca, certFile: cert, keyFile: key };
-  return { server: pair, client: pair };
+export function internalTls(config: MutualTlsSettings): MutualTls | undefined {
+  return mutualTls('gateway', config);
 }
