@@ -4,13 +4,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { checkHealth, freePort } from '@scoregate/rpc';
+import { MUTUAL_TLS_VARIABLES, checkHealth, freePort, type TlsOptions } from '@scoregate/rpc';
 import { SERVICES, type ServiceName } from './services.js';
 
 export interface StackOptions {
   /** Port per service; 0 picks a free one. Default: the fixed default ports. */
   readonly ports?: Partial<Record<ServiceName, number>>;
-  /** Extra environment for every service (e.g. OTEL_* or SCOREGATE_TRACES_FILE). */
+  /**
+   * Extra environment for every service (e.g. OTEL_* or SCOREGATE_TRACES_FILE). With
+   * SCOREGATE_TLS_CA / _CERT / _KEY (here or in the launcher's environment) the services talk mTLS
+   * to each other, and the readiness checks present that certificate too.
+   */
   readonly env?: Readonly<Record<string, string>>;
   /** Extra environment for one service. */
   readonly serviceEnv?: Partial<Record<ServiceName, Readonly<Record<string, string>>>>;
@@ -25,6 +29,8 @@ export interface StackOptions {
 export interface RunningService {
   readonly name: ServiceName;
   readonly address: string;
+  /** What a health check or client of this service's port needs (absent: plaintext). */
+  readonly tls?: TlsOptions;
   readonly process: ChildProcess;
   /** Resolves with the exit code (or the signal name) once the process ended. */
   readonly exited: Promise<number | string>;
@@ -32,6 +38,8 @@ export interface RunningService {
 
 export interface RunningStack {
   readonly services: Readonly<Record<ServiceName, RunningService>>;
+  /** Client options with the services' certificate when mTLS between services is on. */
+  readonly tls?: TlsOptions;
   address(service: ServiceName): string;
   /** SIGTERM to every service; resolves with each exit code. */
   stop(): Promise<Record<ServiceName, number | string>>;
@@ -71,22 +79,19 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         if (!existsSync(entry)) {
           throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
         }
+        const env = {
+          ...process.env,
+          OTEL_SERVICE_NAME: service.name,
+          ...wiring,
+          [`${service.envPrefix}_HOST`]: '127.0.0.1',
+          [`${service.envPrefix}_PORT`]: String(ports[service.name]),
+          ...options.env,
+          ...options.serviceEnv?.[service.name],
+        };
         const child = spawn(
           process.execPath,
           ['--import', '@scoregate/telemetry/register', entry],
-          {
-            cwd: root,
-            stdio: ['ignore', 'pipe', 'pipe'],
-            env: {
-              ...process.env,
-              OTEL_SERVICE_NAME: service.name,
-              ...wiring,
-              [`${service.envPrefix}_HOST`]: '127.0.0.1',
-              [`${service.envPrefix}_PORT`]: String(ports[service.name]),
-              ...options.env,
-              ...options.serviceEnv?.[service.name],
-            },
-          },
+          { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env },
         );
         for (const stream of [child.stdout, child.stderr]) {
           createInterface({ input: stream }).on('line', (line) =>
@@ -96,9 +101,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         const exited = new Promise<number | string>((resolve) =>
           child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
         );
+        const tls = portTls(service.name, env);
         const running = {
           name: service.name,
           address: address(service.name),
+          ...(tls ? { tls } : {}),
           process: child,
           exited,
         };
@@ -111,7 +118,29 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await stopAll(services);
     throw error;
   }
-  return { services, address, stop: () => stopAll(services) };
+  const tls = mutualTlsClient({ ...process.env, ...options.env });
+  return { services, address, ...(tls ? { tls } : {}), stop: () => stopAll(services) };
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The client side of mTLS between services, when all of SCOREGATE_TLS_* are set. */
+function mutualTlsClient(env: Environment): TlsOptions | undefined {
+  const [caFile, certFile, keyFile] = MUTUAL_TLS_VARIABLES.map((name) => env[name]?.trim());
+  // Half a configuration: the service itself refuses to start and says why (exit 78).
+  return caFile && certFile && keyFile ? { caFile, certFile, keyFile } : undefined;
+}
+
+/**
+ * How to reach a service's port. The services behind the gateway serve mTLS when SCOREGATE_TLS_*
+ * are set. The gateway's public port serves TLS when GATEWAY_TLS_CERT is set; it is then checked
+ * like the gateway's own warm-up calls, trusting SCOREGATE_TLS_CA with the services' certificate.
+ */
+function portTls(name: ServiceName, env: Environment): TlsOptions | undefined {
+  const internal = mutualTlsClient(env);
+  if (name !== 'gateway') return internal;
+  if (!env['GATEWAY_TLS_CERT']?.trim()) return undefined;
+  return internal ?? {};
 }
 
 async function waitUntilServing(service: RunningService, deadline: number): Promise<void> {
@@ -120,13 +149,18 @@ async function waitUntilServing(service: RunningService, deadline: number): Prom
   for (;;) {
     if (exitedWith !== undefined)
       throw new Error(`${service.name} exited (${exitedWith}) before it was SERVING`);
+    let last: string;
     try {
-      if ((await checkHealth(service.address, '', 500)) === 'SERVING') return;
-    } catch {
-      // not listening yet
+      last = await checkHealth(service.address, '', 500, service.tls);
+      if (last === 'SERVING') return;
+    } catch (error) {
+      // not listening yet (or, with TLS, refusing the certificate)
+      last = (error as Error).message;
     }
     if (Date.now() > deadline)
-      throw new Error(`${service.name} was not SERVING on ${service.address} in time`);
+      throw new Error(
+        `${service.name} was not SERVING on ${service.address}${service.tls ? ' (TLS)' : ''} in time (last: ${last})`,
+      );
     await sleep(100);
   }
 }

@@ -1,0 +1,212 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  FeatureService,
+  GRPCInferenceService,
+  RegistryService,
+  RetrainService,
+  ScoreService,
+} from '@scoregate/contracts';
+import { Code, RpcError, createRpcClient, freePort, type TlsOptions } from '@scoregate/rpc';
+import { startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
+import { e2eCatalogue, golden, repoRoot } from './stack-fixture.js';
+
+// The whole stack with SCOREGATE_TLS_* set: every service serves mTLS and presents the one
+// service certificate when it calls another.
+let dir = '';
+let stack: RunningStack;
+const output: string[] = [];
+const pem = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'scoregate-e2e-mtls-'));
+  execFileSync('bash', [join(repoRoot, 'tools/tls/make-certs.sh'), dir], {
+    stdio: 'ignore',
+    timeout: 20_000,
+  });
+  stack = await startStack({
+    root: repoRoot,
+    ports: {
+      gateway: 0,
+      'feature-service': 0,
+      'scoring-service': 0,
+      'registry-service': 0,
+      'retrain-service': 0,
+    },
+    env: {
+      SCOREGATE_TLS_CA: pem('ca.crt'),
+      SCOREGATE_TLS_CERT: pem('service.crt'),
+      SCOREGATE_TLS_KEY: pem('service.key'),
+      LOG_LEVEL: 'info',
+    },
+    serviceEnv: {
+      'registry-service': {
+        REGISTRY_CATALOGUE_FILE: e2eCatalogue,
+        REGISTRY_DATA_DIR: join(dir, 'registry'),
+      },
+      'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
+      gateway: { GATEWAY_PREDICTION_FILE: join(dir, 'predictions.jsonl') },
+    },
+    onOutput: (service, line) => output.push(`[${service}] ${line}`),
+    readyTimeoutMs: 45_000,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 30_000);
+
+const behind = [
+  'feature-service',
+  'scoring-service',
+  'registry-service',
+  'retrain-service',
+] as const;
+type Behind = (typeof behind)[number];
+
+/** One cheap call to the service; its status code (OK when it answered). */
+async function probe(name: Behind, tls: TlsOptions | undefined): Promise<Code> {
+  const options = {
+    address: stack.address(name),
+    defaultTimeoutMs: 3_000,
+    ...(tls ? { tls } : {}),
+  };
+  const calls: Record<Behind, () => { call: Promise<unknown>; close(): void }> = {
+    'feature-service': () => {
+      const client = createRpcClient(FeatureService, options);
+      return { call: client.listFeatureViews({}), close: () => client.close() };
+    },
+    'scoring-service': () => {
+      const client = createRpcClient(GRPCInferenceService, options);
+      return { call: client.serverLive({}), close: () => client.close() };
+    },
+    'registry-service': () => {
+      const client = createRpcClient(RegistryService, options);
+      return { call: client.listModels({}), close: () => client.close() };
+    },
+    'retrain-service': () => {
+      const client = createRpcClient(RetrainService, options);
+      return { call: client.listRuns({}), close: () => client.close() };
+    },
+  };
+  const { call, close } = calls[name]();
+  try {
+    await call;
+    return Code.OK;
+  } catch (error) {
+    return RpcError.from(error).code;
+  } finally {
+    close();
+  }
+}
+
+/** What each service answers a client that gets through (retrain-service implements nothing yet). */
+const answered: Record<Behind, Code> = {
+  'feature-service': Code.OK,
+  'scoring-service': Code.OK,
+  'registry-service': Code.OK,
+  'retrain-service': Code.UNIMPLEMENTED,
+};
+
+describe('a stack started with SCOREGATE_TLS_*', () => {
+  it('has every service say mTLS is on', () => {
+    for (const name of behind)
+      expect(
+        output.some(
+          (line) => line.startsWith(`[${name}]`) && line.includes('mTLS between services ON'),
+        ),
+      ).toBe(true);
+    expect(
+      output.some((l) => l.startsWith('[gateway]') && l.includes('services behind mTLS')),
+    ).toBe(true);
+  });
+
+  it('answers Score through the gateway with the golden prediction, not degraded', async () => {
+    const client = createRpcClient(ScoreService, {
+      address: stack.address('gateway'),
+      defaultTimeoutMs: 10_000,
+    });
+    try {
+      const reply = await client.score({
+        scorer: 'truck-roll-priority',
+        entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+      });
+      // Features came from feature-service and the answer from scoring-service, both over mTLS.
+      expect(reply.degraded).toBe(false);
+      expect(reply.reasons).toEqual([]);
+      expect(reply.servedBy).toMatchObject({ model: 'truck-roll-gbt', alias: 'champion' });
+      expect(reply.score).toBe(golden.predictions['truck-roll-gbt']?.probabilities[0]?.[1]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it.each(behind)('%s answers a client with the service certificate', async (name) => {
+    expect(await probe(name, stack.tls)).toBe(answered[name]);
+  });
+
+  it.each(behind)('%s refuses a plaintext client with UNAVAILABLE', async (name) => {
+    expect(await probe(name, undefined)).toBe(Code.UNAVAILABLE);
+  });
+
+  it.each(behind)(
+    '%s refuses (UNAVAILABLE) a client whose certificate another CA signed',
+    async (name) => {
+      const rogue = {
+        caFile: pem('ca.crt'),
+        certFile: pem('rogue-client.crt'),
+        keyFile: pem('rogue-client.key'),
+      };
+      expect(await probe(name, rogue)).toBe(Code.UNAVAILABLE);
+    },
+  );
+});
+
+/** Starts one service with `env` and resolves with its exit code and what it printed. */
+async function runService(
+  name: ServiceName,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'apps', name, 'dist', 'main.js')], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let printed = '';
+  child.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(timer);
+  return { code, output: printed };
+}
+
+describe('a service with a wrong SCOREGATE_TLS_* configuration', () => {
+  it('exits 78 naming the missing variables when only SCOREGATE_TLS_CA is set', async () => {
+    const { code, output: printed } = await runService('feature-service', {
+      FEATURE_SERVICE_PORT: String(await freePort()),
+      SCOREGATE_TLS_CA: pem('ca.crt'),
+      SCOREGATE_TLS_CERT: '',
+      SCOREGATE_TLS_KEY: '',
+    });
+    expect(code).toBe(78);
+    expect(printed).toMatch(/SCOREGATE_TLS_CERT: is unset but SCOREGATE_TLS_CA is set/);
+    expect(printed).toMatch(/SCOREGATE_TLS_KEY: is unset but SCOREGATE_TLS_CA is set/);
+  });
+
+  it('exits 78 naming the variable and the file that does not exist', async () => {
+    const missing = pem('no-such.key');
+    const { code, output: printed } = await runService('scoring-service', {
+      SCORING_SERVICE_PORT: String(await freePort()),
+      SCOREGATE_TLS_CA: pem('ca.crt'),
+      SCOREGATE_TLS_CERT: pem('service.crt'),
+      SCOREGATE_TLS_KEY: missing,
+    });
+    expect(code).toBe(78);
+    expect(printed).toContain(`SCOREGATE_TLS_KEY: cannot read ${missing} (no such file)`);
+  });
+});
