@@ -27,6 +27,7 @@ export {
   type MutualTlsSettings,
 } from './mutual-tls.js';
 export { methodPath } from './service-definition.js';
+export type { EarlyRefusal } from './early-refusal.js';
 export { implement, serve, type ServeOptions, type ServiceImplementation } from './serve.js';
 export { checkHealth, watchHealth, type HealthStatus } from './health-client.js';
 export { freePort } from './free-port.js';

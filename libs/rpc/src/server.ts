@@ -17,9 +17,10 @@ import { createCallContext, type CallContext, type ServerSurfaceCall } from './c
 import type { ServerInterceptor, ServiceHandlers } from './handler-types.js';
 import { reflectionPackageDefinition } from './reflection.js';
 import { Code, RpcError } from './rpc-error.js';
-import { toServiceDefinition } from './service-definition.js';
+import { methodPath, toServiceDefinition } from './service-definition.js';
 import type { RpcLogger } from './logger.js';
 import { serverCredentials, type TlsOptions } from './credentials.js';
+import { earlyRefusalInterceptor, type EarlyRefusal } from './early-refusal.js';
 
 export interface RpcServerOptions {
   /** Name used in logs, e.g. `gateway`. */
@@ -33,6 +34,11 @@ export interface RpcServerOptions {
   readonly interceptors?: readonly ServerInterceptor[];
   /** Serve TLS (and require client certificates when `tls.ca` is set). Plaintext when absent. */
   readonly tls?: TlsOptions;
+  /**
+   * Asked when a call's headers arrive, before anything else runs: a returned error is the
+   * call's answer (load shedding at the least cost). Not asked for health and reflection.
+   */
+  readonly refuseEarly?: EarlyRefusal;
 }
 
 export interface ShutdownOptions {
@@ -63,9 +69,13 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const { logger, name } = options;
   const maxReceive = options.maxReceiveMessageBytes ?? 4 * 1024 * 1024;
   const maxSend = options.maxSendMessageBytes ?? 4 * 1024 * 1024;
+  const methods = new Map<string, DescMethod>();
   const server = new Server({
     'grpc.max_receive_message_length': maxReceive,
     'grpc.max_send_message_length': maxSend,
+    ...(options.refuseEarly
+      ? { interceptors: [earlyRefusalInterceptor(methods, options.refuseEarly)] }
+      : {}),
   });
   const interceptors = options.interceptors ?? [];
   const services: DescService[] = [];
@@ -201,6 +211,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     register(service, handlers) {
       if (started) throw new Error(`${name}: register ${service.typeName} before listen()`);
       server.addService(toServiceDefinition(service), implementationFor(service, handlers));
+      for (const method of service.methods) methods.set(methodPath(method), method);
       services.push(service);
       health.setStatus(service.typeName, 'SERVING');
     },
