@@ -15,8 +15,9 @@ export {
   type HedgeOutcome,
 } from './hedge.js';
 export {
-  AdaptiveConcurrencyLimit,
-  type ConcurrencyLimitOptions,
+  QueueTimeLimit,
   type Permit,
+  type QueueTimeLimitOptions,
   type Refusal,
-} from './concurrency-limit.js';
+} from './queue-time-limit.js';
+export { eventLoopQueueTime, type QueueTimeProbe } from './queue-time.js';

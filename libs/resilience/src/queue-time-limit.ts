@@ -1,0 +1,141 @@
+import { eventLoopQueueTime, type QueueTimeProbe } from './queue-time.js';
+
+/** Why a request was refused. */
+export interface Refusal {
+  readonly refused: true;
+  readonly reason: string;
+}
+
+/** Leave to run; give it back with the outcome. */
+export interface Permit {
+  readonly refused: false;
+  /**
+   * `latencyMs`: the time the work took. `dropped`: it failed from overload (deadline exceeded,
+   * resource exhausted) — the limit backs off at once. `ignore`: do not learn from it (e.g. a bad
+   * request).
+   */
+  release(outcome: 'success' | 'dropped' | 'ignore', latencyMs: number): void;
+}
+
+export interface QueueTimeLimitOptions {
+  /** Starting limit. Default 32. */
+  readonly initialLimit?: number;
+  /** Default 4. */
+  readonly minLimit?: number;
+  /** Default 1000. */
+  readonly maxLimit?: number;
+  /** Queueing time tolerated (ms); above it the limit shrinks. Default 2. */
+  readonly targetQueueMs?: number;
+  /** How often the queueing time is read and the limit adjusted (ms). Default 50. */
+  readonly intervalMs?: number;
+  /** Where the queueing time comes from. Default: this process's event loop. */
+  readonly probe?: QueueTimeProbe;
+}
+
+/**
+ * A concurrency limit sized by queueing time (AIMD): every interval it reads how long work waited
+ * before it could run; above the target it cuts the limit in proportion (down to half), and while
+ * the queue stays short and the limit was reached it grows it by √limit. Work above the limit — or
+ * whose budget is smaller than the time work takes now — is refused at once instead of queueing,
+ * so what is admitted keeps the latency it has unloaded.
+ */
+export class QueueTimeLimit {
+  private limitValue: number;
+  private inflightValue = 0;
+  private reachedLimit = false;
+  private recentLatency = 0;
+  private lastQueueMs = 0;
+  private readonly min: number;
+  private readonly max: number;
+  private readonly targetQueueMs: number;
+  private readonly probe: QueueTimeProbe;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(options: QueueTimeLimitOptions = {}) {
+    this.limitValue = options.initialLimit ?? 32;
+    this.min = options.minLimit ?? 4;
+    this.max = options.maxLimit ?? 1000;
+    this.targetQueueMs = options.targetQueueMs ?? 2;
+    this.probe = options.probe ?? eventLoopQueueTime();
+    this.timer = setInterval(() => this.adjust(this.probe.read()), options.intervalMs ?? 50);
+    this.timer.unref();
+  }
+
+  get limit(): number {
+    return Math.floor(this.limitValue);
+  }
+
+  get inflight(): number {
+    return this.inflightValue;
+  }
+
+  /** The queueing time read last (ms). */
+  get queueMs(): number {
+    return this.lastQueueMs;
+  }
+
+  /** Recent latency of admitted work (ms), 0 before any sample. */
+  get expectedLatencyMs(): number {
+    return this.recentLatency;
+  }
+
+  /** Why a request arriving now would be refused, or undefined. Takes no permit. */
+  refusal(): string | undefined {
+    if (this.inflightValue < this.limit) return undefined;
+    this.reachedLimit = true;
+    return `concurrency limit reached: ${this.inflightValue} requests in flight (limit ${this.limit}, queueing ${this.lastQueueMs.toFixed(1)} ms)`;
+  }
+
+  /**
+   * Admits the request or refuses it at once. `budgetMs`: the time it has; refused when the work
+   * is expected to take longer (`expectedMs`, default the recent latency of admitted work).
+   */
+  tryAcquire(budgetMs = Infinity, expectedMs = this.recentLatency): Permit | Refusal {
+    const full = this.refusal();
+    if (full) return { refused: true, reason: full };
+    if (expectedMs > budgetMs) {
+      return {
+        refused: true,
+        reason: `budget ${budgetMs.toFixed(1)} ms is smaller than the ${expectedMs.toFixed(1)} ms the work takes now`,
+      };
+    }
+    this.inflightValue++;
+    if (this.inflightValue >= this.limit) this.reachedLimit = true;
+    let released = false;
+    return {
+      refused: false,
+      release: (outcome, latencyMs) => {
+        if (released) return;
+        released = true;
+        this.inflightValue--;
+        if (outcome === 'ignore') return;
+        if (outcome === 'dropped') {
+          // It missed its budget: back off now, not at the next interval.
+          this.limitValue = Math.max(this.min, this.limitValue * 0.9);
+          return;
+        }
+        this.recentLatency =
+          this.recentLatency === 0
+            ? latencyMs
+            : this.recentLatency + (latencyMs - this.recentLatency) * 0.1;
+      },
+    };
+  }
+
+  /** One control step with the queueing time (ms) of the interval just ended. */
+  adjust(queueMs: number): void {
+    this.lastQueueMs = queueMs;
+    if (queueMs > this.targetQueueMs) {
+      const factor = Math.max(0.5, Math.min(0.9, this.targetQueueMs / queueMs));
+      this.limitValue = Math.max(this.min, this.limitValue * factor);
+    } else if (this.reachedLimit) {
+      this.limitValue = Math.min(this.max, this.limitValue + Math.sqrt(this.limitValue));
+    }
+    this.reachedLimit = this.inflightValue >= this.limit;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.probe.stop();
+  }
+}
