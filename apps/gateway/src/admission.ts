@@ -1,38 +1,57 @@
 import { durationMs } from '@bufbuild/protobuf/wkt';
-import {
-  AdaptiveConcurrencyLimit,
-  nowMs,
-  type ConcurrencyLimitOptions,
-} from '@scoregate/resilience';
-import { Code, RpcError, type CallContext } from '@scoregate/rpc';
+import { nowMs, QueueTimeLimit, type QueueTimeLimitOptions } from '@scoregate/resilience';
+import { Code, RpcError, type CallContext, type EarlyRefusal } from '@scoregate/rpc';
+import { getMeter } from '@scoregate/telemetry';
+
+export interface AdmissionOptions {
+  /** The least time in which the gateway can answer at all (ms): the response reserve. */
+  readonly minimumMs: number;
+  readonly defaultBudgetMs: number;
+  readonly limit?: QueueTimeLimitOptions;
+}
 
 /**
- * Admission control in front of Score and ScoreBatch: an adaptive concurrency limit, and a
- * request that cannot finish within its budget is refused at once with RESOURCE_EXHAUSTED (the
- * message says why) instead of queueing and timing out.
+ * Admission control in front of Score and ScoreBatch: a concurrency limit sized by the gateway's
+ * queueing time (its event loop's delay), so admitted calls keep their unloaded latency. A call
+ * above the limit, or whose budget is smaller than the time work takes now, is refused at once
+ * with RESOURCE_EXHAUSTED (the message says why) instead of queueing and timing out — first when
+ * its headers arrive (`refuseEarly`, before the request is even read: the cheapest refusal there
+ * is), and again when the handler starts, with the request's own budget.
  */
 export class Admission {
-  readonly limit: AdaptiveConcurrencyLimit;
+  readonly limit: QueueTimeLimit;
+  private readonly refused;
 
-  constructor(
-    private readonly options: {
-      /** The least time in which the gateway can answer at all (ms): the response reserve. */
-      readonly minimumMs: number;
-      readonly defaultBudgetMs: number;
-      readonly limit?: ConcurrencyLimitOptions;
-    },
-  ) {
-    this.limit = new AdaptiveConcurrencyLimit({
-      initialLimit: 256,
-      minLimit: 32,
-      // Latency alone does not shrink the limit (on a shared machine it is noisy, and a slower
-      // answer within its budget is still a good answer): only requests that missed their budget
-      // do, multiplicatively; the limit grows while it is in use (AIMD).
-      tolerance: Infinity,
-      maxLimit: 2_000,
-      ...options.limit,
+  constructor(private readonly options: AdmissionOptions) {
+    this.limit = new QueueTimeLimit(options.limit);
+    const meter = getMeter('scoregate.gateway');
+    this.refused = meter.createCounter('scoregate.gateway.admission.refused', {
+      description: 'Score/ScoreBatch calls refused with RESOURCE_EXHAUSTED by admission control',
     });
+    meter
+      .createObservableGauge('scoregate.gateway.admission.limit', {
+        description: 'Concurrency limit of admission control (calls)',
+      })
+      .addCallback((result) => result.observe(this.limit.limit));
+    meter
+      .createObservableGauge('scoregate.gateway.admission.queue_time', {
+        description: 'Event-loop queueing time of the last control interval (ms)',
+        unit: 'ms',
+      })
+      .addCallback((result) => result.observe(this.limit.queueMs));
   }
+
+  /** For the server's `refuseEarly`: refuses from the headers alone (deadline, load). */
+  readonly refuseEarly: EarlyRefusal = (_method, remainingMs) => {
+    if (remainingMs < this.options.minimumMs) {
+      return this.refusal(
+        'early',
+        `deadline ${remainingMs.toFixed(1)} ms is shorter than the ${this.options.minimumMs} ms the gateway needs to answer`,
+      );
+    }
+    const full = this.limit.refusal();
+    return full === undefined ? undefined : this.refusal('early', full);
+  };
 
   /** Runs `work` when admitted; refuses at once otherwise. */
   async run<T>(
@@ -46,12 +65,7 @@ export class Admission {
       Number.isFinite(budgetMs) ? budgetMs : this.options.defaultBudgetMs,
       this.options.minimumMs,
     );
-    if (permit.refused) {
-      throw new RpcError(
-        Code.RESOURCE_EXHAUSTED,
-        `gateway overloaded, request refused: ${permit.reason}`,
-      );
-    }
+    if (permit.refused) throw this.refusal('handler', permit.reason);
     const started = nowMs();
     try {
       const result = await work();
@@ -69,5 +83,14 @@ export class Admission {
       );
       throw error;
     }
+  }
+
+  stop(): void {
+    this.limit.stop();
+  }
+
+  private refusal(stage: 'early' | 'handler', reason: string): RpcError {
+    this.refused.add(1, { stage });
+    return new RpcError(Code.RESOURCE_EXHAUSTED, `gateway overloaded, request refused: ${reason}`);
   }
 }

@@ -18,6 +18,13 @@ export const gatewayConfig = {
   GATEWAY_DEFAULT_BUDGET_MS: env.millis(100),
   /** Time kept back from downstream deadlines to build and send the answer (ms). */
   GATEWAY_RESPONSE_RESERVE_MS: env.millis(2),
+  /**
+   * Admission control: event-loop queueing time tolerated (ms) before the concurrency limit
+   * shrinks; calls above the limit are refused at once with RESOURCE_EXHAUSTED.
+   */
+  GATEWAY_ADMISSION_QUEUE_TARGET_MS: env.millis(2),
+  /** Admission control: the concurrency limit never goes below this (calls). */
+  GATEWAY_ADMISSION_MIN_LIMIT: env.positiveInt(8),
   /** Largest Score request accepted, in bytes. */
   GATEWAY_MAX_REQUEST_BYTES: env.positiveInt(1024 * 1024),
   /** GATEWAY_AUTH_FILE, GATEWAY_TLS_*, SCOREGATE_TLS_*: see auth/config.ts. */

@@ -2,6 +2,7 @@ import { loadConfigOrExit } from '@scoregate/config';
 import { FeatureService, RegistryService, ScoreService } from '@scoregate/contracts';
 import { createRpcClient, implement, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
+import { Admission } from './admission.js';
 import { gatewaySecurity } from './auth/index.js';
 import { gatewayConfig } from './config.js';
 import { createChainResilience } from './fallback-chain.js';
@@ -39,7 +40,16 @@ const shadow = createShadowRunner({
   timeoutMs: config.GATEWAY_SHADOW_TIMEOUT_MS,
   onResult: logShadowResult(predictionLog),
 });
+const admission = new Admission({
+  minimumMs: config.GATEWAY_RESPONSE_RESERVE_MS,
+  defaultBudgetMs: config.GATEWAY_DEFAULT_BUDGET_MS,
+  limit: {
+    targetQueueMs: config.GATEWAY_ADMISSION_QUEUE_TARGET_MS,
+    minLimit: config.GATEWAY_ADMISSION_MIN_LIMIT,
+  },
+});
 const handlers = createScoreHandlers({
+  admission,
   routes,
   predictionLog,
   shadow,
@@ -70,9 +80,11 @@ const { server, port } = await serve({
   address: `${config.GATEWAY_HOST}:${config.GATEWAY_PORT}`,
   maxReceiveMessageBytes: config.GATEWAY_MAX_REQUEST_BYTES,
   interceptors: security.interceptors,
+  refuseEarly: admission.refuseEarly,
   ...security.server,
   services: [implement(ScoreService, handlers)],
   onStopped: async () => {
+    admission.stop();
     await routes.stop();
     await shadow.drain(500);
     await predictionLog.close(5_000);
