@@ -74,7 +74,7 @@ describe('mutualTls', () => {
   it('names the variable and the file that does not exist', () => {
     const missing = pem('nope/ca.crt');
     const issues = issuesOf(() => mutualTls('svc', { ...complete(), SCOREGATE_TLS_CA: missing }));
-    expect(issues).toEqual([`SCOREGATE_TLS_CA: cannot read ${missing} (no such file)`]);
+    expect(issues).toEqual([`SCOREGATE_TLS_CA: no such file (got "${missing}")`]);
   });
 
   it('refuses a certificate given as the key, and a key given as the certificate', () => {
@@ -84,15 +84,29 @@ describe('mutualTls', () => {
       SCOREGATE_TLS_KEY: pem('service.crt'),
     };
     expect(issuesOf(() => mutualTls('svc', swapped))).toEqual([
-      `SCOREGATE_TLS_CERT: ${pem('service.key')} holds no PEM certificate`,
-      `SCOREGATE_TLS_KEY: ${pem('service.crt')} holds no PEM private key`,
+      `SCOREGATE_TLS_CERT: holds no PEM certificate (got "${pem('service.key')}")`,
+      `SCOREGATE_TLS_KEY: holds no PEM private key (got "${pem('service.crt')}")`,
+    ]);
+  });
+
+  it('refuses a CA file that holds no CA, and a certificate only valid for serving', () => {
+    const wrong = {
+      SCOREGATE_TLS_CA: pem('client.crt'),
+      SCOREGATE_TLS_CERT: pem('server.crt'),
+      SCOREGATE_TLS_KEY: pem('server.key'),
+    };
+    expect(issuesOf(() => mutualTls('svc', wrong))).toEqual([
+      `SCOREGATE_TLS_CA: is not a CA certificate (basicConstraints CA:FALSE) (got "${pem('client.crt')}")`,
+      expect.stringMatching(
+        /^SCOREGATE_TLS_CERT: must allow both server and client authentication \(extendedKeyUsage serverAuth,clientAuth\)/,
+      ),
     ]);
   });
 
   it('refuses a key that belongs to another certificate', () => {
     const other = { ...complete(), SCOREGATE_TLS_KEY: pem('client.key') };
     expect(issuesOf(() => mutualTls('svc', other))).toEqual([
-      `SCOREGATE_TLS_KEY: ${pem('client.key')} is not the private key of the certificate in ${pem('service.crt')} (SCOREGATE_TLS_CERT)`,
+      `SCOREGATE_TLS_KEY: is not the private key of the certificate in SCOREGATE_TLS_CERT (got "${pem('client.key')}")`,
     ]);
   });
 });
@@ -116,10 +130,10 @@ describe('mutualTlsEnv in a configuration schema', () => {
       throw new Error('no ConfigError was thrown');
     })();
     expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(`SCOREGATE_TLS_CA: no such file (got "${pem('missing.crt')}")`);
     expect(error.message).toContain(
-      `SCOREGATE_TLS_CA: cannot read ${pem('missing.crt')} (no such file)`,
+      `SCOREGATE_TLS_KEY: is a directory, not a PEM file (got "${dir}")`,
     );
-    expect(error.message).toContain(`SCOREGATE_TLS_KEY: ${dir} is a directory, not a PEM file`);
   });
 });
 

@@ -27,61 +27,86 @@ export interface MutualTls {
   readonly client: TlsOptions;
 }
 
-type PemKind = 'CERTIFICATE' | 'PRIVATE KEY';
-const expected: Record<MutualTlsVariable, PemKind> = {
-  SCOREGATE_TLS_CA: 'CERTIFICATE',
-  SCOREGATE_TLS_CERT: 'CERTIFICATE',
-  SCOREGATE_TLS_KEY: 'PRIVATE KEY',
+/** What each variable must name: the CA, a certificate that serves and calls, its key. */
+type PemRole = 'ca' | 'certificate' | 'key';
+const roleOf: Record<MutualTlsVariable, PemRole> = {
+  SCOREGATE_TLS_CA: 'ca',
+  SCOREGATE_TLS_CERT: 'certificate',
+  SCOREGATE_TLS_KEY: 'key',
 };
 
-/** Why `file` cannot serve as a PEM file of `kind`, or undefined when it can. */
-function pemProblem(file: string, kind: PemKind): string | undefined {
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/** Why `file` cannot serve in `role`, or undefined when it can. */
+function pemProblem(file: string, role: PemRole): string | undefined {
   let text: string;
   try {
-    if (statSync(file).isDirectory()) return `${file} is a directory, not a PEM file`;
+    if (statSync(file).isDirectory()) return 'is a directory, not a PEM file';
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
-    return `cannot read ${file} (${why ?? (error as Error).message})`;
+    if (code === 'ENOENT') return 'no such file';
+    if (code === 'EACCES') return 'cannot be read (permission denied)';
+    return `cannot be read (${code ?? (error as Error).message})`;
   }
-  const pattern =
-    kind === 'CERTIFICATE' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
-  if (!pattern.test(text)) return `${file} holds no PEM ${kind.toLowerCase()}`;
+  if (role === 'key') {
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return 'holds no PEM private key';
+    try {
+      createPrivateKey(text);
+    } catch (error) {
+      return `holds an invalid private key (${(error as Error).message})`;
+    }
+    return undefined;
+  }
+  if (!/-----BEGIN CERTIFICATE-----/.test(text)) return 'holds no PEM certificate';
+  let certificate: X509Certificate;
   try {
-    if (kind === 'CERTIFICATE') new X509Certificate(text);
-    else createPrivateKey(text);
+    certificate = new X509Certificate(text);
   } catch (error) {
-    return `${file} holds an invalid ${kind.toLowerCase()} (${(error as Error).message})`;
+    return `holds an invalid certificate (${(error as Error).message})`;
   }
+  if (role === 'ca')
+    return certificate.ca ? undefined : 'is not a CA certificate (basicConstraints CA:FALSE)';
+  // One certificate both serves and calls the other services.
+  const usages = certificate.keyUsage;
+  if (usages && !(usages.includes(SERVER_AUTH) && usages.includes(CLIENT_AUTH)))
+    return (
+      'must allow both server and client authentication (extendedKeyUsage ' +
+      'serverAuth,clientAuth): this process serves and calls with it'
+    );
   return undefined;
 }
 
-function pemFile(kind: PemKind) {
+const shown = (file: string) => `(got "${file}")`;
+
+function pemFile(role: PemRole) {
   return env.optionalString().superRefine((file, context) => {
-    const problem = file === undefined ? undefined : pemProblem(file, kind);
+    const problem = file === undefined ? undefined : pemProblem(file, role);
     if (problem) context.addIssue({ code: 'custom', message: problem });
   });
 }
 
 /**
  * Schema fragment for a service's configuration (spread it into the schema given to
- * `loadConfigOrExit`): each variable, when set, must name a readable PEM file of the right kind.
+ * `loadConfigOrExit`): each variable, when set, must name a readable PEM file of the right kind
+ * (a CA certificate; a certificate for server and client authentication; a private key).
  * That all three go together is checked by {@link mutualTls} / {@link mutualTlsOrExit}.
  */
 export const mutualTlsEnv = {
   /** PEM CA certificate: the only CA trusted, for servers and for clients. */
-  SCOREGATE_TLS_CA: pemFile('CERTIFICATE'),
+  SCOREGATE_TLS_CA: pemFile('ca'),
   /** PEM certificate (chain) of this process, valid for server and client authentication. */
-  SCOREGATE_TLS_CERT: pemFile('CERTIFICATE'),
+  SCOREGATE_TLS_CERT: pemFile('certificate'),
   /** PEM private key of SCOREGATE_TLS_CERT. */
-  SCOREGATE_TLS_KEY: pemFile('PRIVATE KEY'),
+  SCOREGATE_TLS_KEY: pemFile('key'),
 };
 
 /**
  * Turns the three file paths into server and client TLS options; undefined when none is set.
  * Throws a {@link ConfigError} naming every variable at fault: unset while another is set, a file
- * that cannot be read or holds no PEM of the right kind, a key that is not the certificate's.
+ * that cannot be read or holds no PEM of the right kind, a CA file that is no CA, a certificate
+ * not valid for both server and client authentication, a key that is not the certificate's.
  */
 export function mutualTls(service: string, settings: MutualTlsSettings): MutualTls | undefined {
   const set = MUTUAL_TLS_VARIABLES.filter((name) => settings[name]);
@@ -99,13 +124,14 @@ export function mutualTls(service: string, settings: MutualTlsSettings): MutualT
   const cert = settings.SCOREGATE_TLS_CERT as string;
   const key = settings.SCOREGATE_TLS_KEY as string;
   for (const name of MUTUAL_TLS_VARIABLES) {
-    const problem = pemProblem(settings[name] as string, expected[name]);
-    if (problem) issues.push({ variable: name, reason: problem });
+    const file = settings[name] as string;
+    const problem = pemProblem(file, roleOf[name]);
+    if (problem) issues.push({ variable: name, reason: `${problem} ${shown(file)}` });
   }
   if (issues.length === 0 && !keyMatches(cert, key))
     issues.push({
       variable: 'SCOREGATE_TLS_KEY',
-      reason: `${key} is not the private key of the certificate in ${cert} (SCOREGATE_TLS_CERT)`,
+      reason: `is not the private key of the certificate in SCOREGATE_TLS_CERT ${shown(key)}`,
     });
   if (issues.length > 0) throw new ConfigError(service, issues);
   const options: TlsOptions = { caFile: ca, certFile: cert, keyFile: key };

@@ -207,6 +207,6 @@ describe('a service with a wrong SCOREGATE_TLS_* configuration', () => {
       SCOREGATE_TLS_KEY: missing,
     });
     expect(code).toBe(78);
-    expect(printed).toContain(`SCOREGATE_TLS_KEY: cannot read ${missing} (no such file)`);
+    expect(printed).toContain(`SCOREGATE_TLS_KEY: no such file (got "${missing}")`);
   });
 });
