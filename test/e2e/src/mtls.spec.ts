@@ -15,7 +15,7 @@ import { startStack, type RunningStack, type ServiceName } from '@scoregate/stac
 import { e2eCatalogue, golden, repoRoot } from './stack-fixture.js';
 
 // The whole stack with SCOREGATE_TLS_* set: every service serves mTLS and presents the one
-// service certificate when it calls another.
+// service certificate when it calls another; the gateway's public port serves TLS.
 let dir = '';
 let stack: RunningStack;
 const output: string[] = [];
@@ -48,7 +48,12 @@ beforeAll(async () => {
         REGISTRY_DATA_DIR: join(dir, 'registry'),
       },
       'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
-      gateway: { GATEWAY_PREDICTION_FILE: join(dir, 'predictions.jsonl') },
+      // The public port serves TLS too: the stack's readiness check must speak TLS to it.
+      gateway: {
+        GATEWAY_PREDICTION_FILE: join(dir, 'predictions.jsonl'),
+        GATEWAY_TLS_CERT: pem('server.crt'),
+        GATEWAY_TLS_KEY: pem('server.key'),
+      },
     },
     onOutput: (service, line) => output.push(`[${service}] ${line}`),
     readyTimeoutMs: 45_000,
@@ -129,6 +134,7 @@ describe('a stack started with SCOREGATE_TLS_*', () => {
     const client = createRpcClient(ScoreService, {
       address: stack.address('gateway'),
       defaultTimeoutMs: 10_000,
+      tls: { caFile: pem('ca.crt') },
     });
     try {
       const reply = await client.score({
