@@ -10,7 +10,7 @@ import { RpcError, type CallContext } from '@scoregate/rpc';
 import { currentTraceId } from '@scoregate/telemetry';
 import { newDegradation, scoreBatchDownChain, type BatchItemState } from './fallback-chain.js';
 import { outputsOfRow, scoreOfRow } from './inference.js';
-import { featuresUsed, predictionEventFromAnswer } from './prediction-log/index.js';
+import { lazyPredictionEvent } from './prediction-log/index.js';
 import {
   entityOf,
   fetchFeatures,
@@ -130,23 +130,21 @@ export async function scoreBatch(
   };
   // Off the request path: each event is built in the prediction log's flusher.
   deps.predictionLog?.recordAll(
-    items.map(
-      ({ answer, stored, requestFeatures }, i) =>
-        () =>
-          predictionEventFromAnswer({
-            request: valid[i]!,
-            response: {
-              ...results[i]!,
-              requestId: response.requestId,
-              traceId: response.traceId,
-              timings: response.timings,
-            },
-            features: answer
-              ? featuresUsed(answer.chainModel.contract, stored, requestFeatures)
-              : [],
-            batchIndex: i,
-            ...(tenant === undefined ? {} : { tenant }),
-          }),
+    items.map(({ answer, stored, requestFeatures }, i) =>
+      lazyPredictionEvent({
+        request: valid[i]!,
+        response: {
+          ...results[i]!,
+          requestId: response.requestId,
+          traceId: response.traceId,
+          timings: response.timings,
+        },
+        contract: answer?.chainModel.contract,
+        stored,
+        requestFeatures,
+        batchIndex: i,
+        ...(tenant === undefined ? {} : { tenant }),
+      }),
     ),
   );
   return response;

@@ -27,11 +27,7 @@ import { singleScoringBackend, type ScoringBackends } from './scoring-backends.j
 import { validateScoreRequest } from './score-request.js';
 import { StageTimer, durationOf } from './stage-timer.js';
 import { buildFeatureVector } from './feature-vector.js';
-import {
-  featuresUsed,
-  predictionEventFromAnswer,
-  type PredictionLog,
-} from './prediction-log/index.js';
+import { lazyPredictionEvent, type PredictionLog } from './prediction-log/index.js';
 import { chooseCanary } from './routes/canary.js';
 import { chooseShadow, type ShadowRunner } from './routes/shadow.js';
 import type { ShadowLogContext } from './shadow-log.js';
@@ -268,13 +264,13 @@ export async function score(
     },
   };
   // Off the request path: neither may slow or fail the answer.
-  deps.predictionLog?.record(() =>
-    predictionEventFromAnswer({
+  deps.predictionLog?.record(
+    lazyPredictionEvent({
       request: valid,
       response,
-      features: answer
-        ? featuresUsed(answer.chainModel.contract, stored!, valid.requestFeatures)
-        : [],
+      contract: answer?.chainModel.contract,
+      stored: stored!,
+      requestFeatures: valid.requestFeatures,
       ...(tenant === undefined ? {} : { tenant }),
     }),
   );

@@ -64,6 +64,30 @@ export interface AnswerToLog {
   readonly tenant?: string;
 }
 
+/** What `lazyPredictionEvent` needs: an answer, and the inputs its features are taken from. */
+export interface LazyAnswerToLog extends Omit<AnswerToLog, 'features'> {
+  /** The answering model's contract; absent for a default answer (no features). */
+  readonly contract?: readonly FeatureInput[] | undefined;
+  readonly stored: ReadonlyMap<string, FeatureResult>;
+  readonly requestFeatures: Readonly<Record<string, FeatureValue>>;
+}
+
+/**
+ * The event of one answer, to be built later in the prediction log's flusher, off the request
+ * path. Made here and not in the handler on purpose: a closure created inside a handler keeps the
+ * handler's whole scope alive (V8 shares one context per scope) — the call, its CallContext, its
+ * downstream calls — for as long as the event waits in the buffer. This one holds only `answer`.
+ */
+export function lazyPredictionEvent(answer: LazyAnswerToLog): () => PredictionEventInit {
+  return () => {
+    const { contract, stored, requestFeatures, ...rest } = answer;
+    return predictionEventFromAnswer({
+      ...rest,
+      features: contract ? featuresUsed(contract, stored, requestFeatures) : [],
+    });
+  };
+}
+
 /** The PredictionLogged event of one answer, ready for `PredictionLog.record`. */
 export function predictionEventFromAnswer(answer: AnswerToLog): PredictionEventInit {
   const { request, response } = answer;

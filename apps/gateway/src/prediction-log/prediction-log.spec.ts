@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { context } from '@opentelemetry/api';
 import { fromBinary, fromJsonString } from '@bufbuild/protobuf';
 import { PredictionLoggedSchema } from '@scoregate/contracts';
@@ -37,6 +39,27 @@ function fileLog(path: string, extra: Partial<PredictionLogOptions> = {}) {
 }
 
 describe('prediction log, file mode (embedded, no broker)', () => {
+  it('keeps nothing of a delivered event: what its builder held can be collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const path = join(dir, 'released.jsonl');
+    const log = fileLog(path);
+    const held: WeakRef<object>[] = [];
+    for (let n = 0; n < 50; n++) {
+      // Stands for what a lazily built event holds: the request, its features.
+      const payload = { bytes: new Uint8Array(64 * 1024), n };
+      held.push(new WeakRef(payload));
+      log.record(() => ({ ...answerEvent(run, payload.n), tenant: String(payload.bytes.length) }));
+    }
+    await waitUntil(() => log.stats().delivered === 50, 5_000, 'all 50 delivered');
+    for (let i = 0; i < 5 && held.some((r) => r.deref() !== undefined); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      gc();
+    }
+    expect(held.filter((r) => r.deref() !== undefined)).toHaveLength(0);
+    await log.close();
+  });
+
   it('writes every recorded answer to the file as one JSON line each, in record order', async () => {
     const path = join(dir, 'nested', 'predictions.jsonl');
     const log = fileLog(path);

@@ -111,7 +111,9 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
   const observeBuffered = (result: { observe(value: number): void }) => result.observe(size());
   bufferedGauge.addCallback(observeBuffered);
 
-  let queue: Pending[] = [];
+  // Slots before `head` were delivered and are emptied at once: a delivered event keeps nothing
+  // (its builder may hold a whole request); the array itself is compacted now and then.
+  let queue: (Pending | undefined)[] = [];
   let head = 0;
   const size = () => queue.length - head;
   let recorded = 0;
@@ -192,6 +194,16 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
     }
   }
 
+  /**
+   * Builds and sends the next `count` events; resolves with how many were sent. Its own function
+   * so that nothing of the batch stays referenced from the flusher's frame while it waits.
+   */
+  async function sendNext(count: number): Promise<number> {
+    const ready = build(queue.slice(head, head + count) as Pending[]);
+    if (ready.length > 0) await sink.send(ready);
+    return ready.length;
+  }
+
   async function flushLoop(): Promise<void> {
     let attempt = 0;
     for (;;) {
@@ -203,10 +215,9 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
       if (size() < options.batchSize && !closing && attempt === 0)
         await waitForWake(options.lingerMs);
       const count = Math.min(size(), options.batchSize);
-      const batch = queue.slice(head, head + count);
-      const ready = build(batch);
+      let sent: number;
       try {
-        if (ready.length > 0) await sink.send(ready);
+        sent = await sendNext(count);
       } catch (error) {
         failedSends++;
         attempt++;
@@ -225,8 +236,9 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
       }
       // A close that ran out of time already gave these up (and counted them as dropped).
       if (giveUp.signal.aborted) return;
+      queue.fill(undefined, head, head + count);
       head += count;
-      delivered += ready.length;
+      delivered += sent;
       if (head > 4096 && head * 2 > queue.length) {
         queue = queue.slice(head);
         head = 0;
