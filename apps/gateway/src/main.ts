@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '@scoregate/config';
 import { FeatureService, RegistryService, ScoreService } from '@scoregate/contracts';
-import { createRpcClient, implement, serve } from '@scoregate/rpc';
+import { createRpcClient, implement, mutualTlsOrExit, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { Admission } from './admission.js';
 import { gatewaySecurity } from './auth/index.js';
@@ -15,6 +15,7 @@ import { createScoreHandlers } from './score-handlers.js';
 import { warmUp } from './warm-up.js';
 
 const config = loadConfigOrExit('gateway', gatewayConfig);
+mutualTlsOrExit('gateway', config);
 const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
 const security = gatewaySecurity(config, logger);
 const registry = createRpcClient(RegistryService, {

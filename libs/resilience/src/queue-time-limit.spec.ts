@@ -39,14 +39,14 @@ describe('QueueTimeLimit', () => {
     expect(limit.inflight).toBe(0);
   });
 
-  it('cuts the limit in proportion to the queueing time above the target, at most by half', () => {
+  it('cuts the limit in proportion to the queueing time above the target, by 10–20% a step', () => {
     const limit = limitOf({ initialLimit: 100, targetQueueMs: 2 });
-    limit.adjust(2.5); // 2 / 2.5 = 0.8
-    expect(limit.limit).toBe(80);
-    limit.adjust(40); // 2 / 40 would be 0.05: at most halved
-    expect(limit.limit).toBe(40);
+    limit.adjust(2.35); // 2 / 2.35 = 0.85
+    expect(limit.limit).toBe(85);
+    limit.adjust(40); // 2 / 40 would be 0.05: at most 20% off in one step
+    expect(limit.limit).toBe(68);
     limit.adjust(2.1); // just above: at least 10% off
-    expect(limit.limit).toBe(36);
+    expect(limit.limit).toBe(61);
   });
 
   it('never goes below its minimum', () => {
@@ -55,26 +55,24 @@ describe('QueueTimeLimit', () => {
     expect(limit.limit).toBe(8);
   });
 
-  it('grows by √limit only while the queue is short and the limit was reached', () => {
-    const limit = limitOf({ initialLimit: 16, maxLimit: 30 });
+  it('grows by one per interval, only while the queue is short and the limit was reached', () => {
+    const limit = limitOf({ initialLimit: 10, maxLimit: 12, targetQueueMs: 5 });
     limit.adjust(0);
-    expect(limit.limit).toBe(16); // not in use: nothing learnt
-    const permits = fill(limit, 16);
-    limit.adjust(0.5);
-    expect(limit.limit).toBe(20); // 16 + 4
-    permits.forEach((p) => p.release('success', 1));
-    limit.adjust(0.5); // not reached since
-    expect(limit.limit).toBe(20);
-    fill(limit, 20);
+    expect(limit.limit).toBe(10); // not in use: nothing learnt
+    fill(limit, 10); // 10 of 10: reached
+    limit.adjust(1);
+    expect(limit.limit).toBe(11);
+    limit.adjust(1); // 10 of 11: not reached since
+    expect(limit.limit).toBe(11);
+    fill(limit, 1);
     expect(limit.refusal()).toBeDefined(); // a refused arrival counts as reaching it
-    limit.adjust(0.5);
-    expect(limit.limit).toBe(24); // 20 + √20
-    fill(limit, 4);
     limit.adjust(0);
-    expect(limit.limit).toBe(29); // 24.5 + √24.5
-    fill(limit, 5);
+    expect(limit.limit).toBe(12);
+    fill(limit, 1);
     limit.adjust(0);
-    expect(limit.limit).toBe(30); // capped
+    expect(limit.limit).toBe(12); // capped
+    limit.adjust(6); // still reached, but queueing above the 5 ms target: cut by 5/6
+    expect(limit.limit).toBe(10);
   });
 
   it('a call that missed its budget backs the limit off at once', () => {
@@ -115,15 +113,51 @@ describe('QueueTimeLimit', () => {
 });
 
 describe('eventLoopQueueTime', () => {
-  it('reads near 0 on an idle loop and the waiting time on a blocked one', async () => {
-    const probe = eventLoopQueueTime(5);
+  const idle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Keeps the loop busy in `sliceMs` slices for `totalMs`: every callback waits ~a slice. */
+  const busy = (sliceMs: number, totalMs: number) =>
+    new Promise<void>((resolve) => {
+      const until = Date.now() + totalMs;
+      const tick = () => {
+        const end = Date.now() + sliceMs;
+        while (Date.now() < end);
+        if (Date.now() < until) setImmediate(tick);
+        else resolve();
+      };
+      tick();
+    });
+
+  it('reads near 0 on an idle loop and the waiting time while the loop stays busy', async () => {
+    const probe = eventLoopQueueTime(2);
     try {
-      await new Promise((r) => setTimeout(r, 100));
-      expect(probe.read()).toBeLessThan(3);
-      const end = Date.now() + 60;
-      while (Date.now() < end);
-      await new Promise((r) => setTimeout(r, 20));
+      await idle(100);
+      expect(probe.read()).toBeLessThan(2);
+      await busy(10, 200);
       expect(probe.read()).toBeGreaterThan(5);
+    } finally {
+      probe.stop();
+    }
+  });
+
+  it('does not read one stall among idle time as a standing queue', async () => {
+    const probe = eventLoopQueueTime(2);
+    try {
+      await idle(20);
+      probe.read();
+      await busy(30, 1);
+      await idle(80);
+      expect(probe.read()).toBeLessThan(2);
+    } finally {
+      probe.stop();
+    }
+  });
+
+  it('reads a loop blocked for the whole interval as queued that long', async () => {
+    const probe = eventLoopQueueTime(2);
+    try {
+      probe.read();
+      await busy(120, 1);
+      expect(probe.read()).toBeGreaterThan(100);
     } finally {
       probe.stop();
     }

@@ -34,8 +34,8 @@ export interface QueueTimeLimitOptions {
 
 /**
  * A concurrency limit sized by queueing time (AIMD): every interval it reads how long work waited
- * before it could run; above the target it cuts the limit in proportion (down to half), and while
- * the queue stays short and the limit was reached it grows it by √limit. Work above the limit — or
+ * before it could run; above the target it cuts the limit in proportion (10–20% a step, so that a burst of queueing does not collapse it), and while
+ * the queue stays short and the limit was reached it grows it by one. Work above the limit — or
  * whose budget is smaller than the time work takes now — is refused at once instead of queueing,
  * so what is admitted keeps the latency it has unloaded.
  */
@@ -126,10 +126,10 @@ export class QueueTimeLimit {
   adjust(queueMs: number): void {
     this.lastQueueMs = queueMs;
     if (queueMs > this.targetQueueMs) {
-      const factor = Math.max(0.5, Math.min(0.9, this.targetQueueMs / queueMs));
+      const factor = Math.max(0.8, Math.min(0.9, this.targetQueueMs / queueMs));
       this.limitValue = Math.max(this.min, this.limitValue * factor);
     } else if (this.reachedLimit) {
-      this.limitValue = Math.min(this.max, this.limitValue + Math.sqrt(this.limitValue));
+      this.limitValue = Math.min(this.max, this.limitValue + 1);
     }
     this.reachedLimit = this.inflightValue >= this.limit;
   }

@@ -2,7 +2,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** Reads how long work waits before it runs, over the time since the last read. */
 export interface QueueTimeProbe {
-  /** Mean queueing time (ms) since the last call. */
+  /**
+   * Queueing time (ms) since the last call: the median wait, so that one stall (a GC pause, the
+   * machine taking the CPU away for a moment) does not read as a standing queue.
+   */
   read(): number;
   stop(): void;
 }
@@ -13,22 +16,20 @@ export interface QueueTimeProbe {
  * queues before it runs. Measured with Node's own `monitorEventLoopDelay` (a timer sampled every
  * `resolutionMs`; it reports the whole time between samples, so the interval is taken off).
  */
-export function eventLoopQueueTime(resolutionMs = 5): QueueTimeProbe {
+export function eventLoopQueueTime(resolutionMs = 2): QueueTimeProbe {
   const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
-  // Never reset: a reset forgets when the last sample was taken, so a stall spanning a read would
-  // be lost. The mean of one interval comes from the running totals instead.
-  let sum = 0;
-  let count = 0;
+  let lastRead = performance.now();
   return {
     read() {
-      const nowCount = histogram.count;
-      const nowSum = nowCount > 0 ? histogram.mean * nowCount : 0; // ns
-      const samples = nowCount - count;
-      const meanMs = samples > 0 ? (nowSum - sum) / samples / 1e6 : resolutionMs;
-      sum = nowSum;
-      count = nowCount;
-      return Math.max(0, meanMs - resolutionMs);
+      const now = performance.now();
+      // No sample since the last read: the loop was blocked all that time (a reset forgets when
+      // the last sample was taken, so the sample spanning it is lost).
+      const medianMs =
+        histogram.count > 0 ? histogram.percentile(50) / 1e6 : now - lastRead + resolutionMs;
+      histogram.reset();
+      lastRead = now;
+      return Math.max(0, medianMs - resolutionMs);
     },
     stop: () => histogram.disable(),
   };
