@@ -18,6 +18,10 @@ step "grpcurl (an independent gRPC client for the interop tests)"
 GRPCURL="$(bash tools/grpcurl/install.sh)"
 export GRPCURL
 
+step "ghz (an independent gRPC load generator for the overload test)"
+GHZ="$(bash tools/ghz/install.sh)"
+export GHZ
+
 step "contracts: buf lint, generated code current, breaking-change check"
 bash tools/contracts/lint.sh
 bash tools/contracts/check-generated.sh
