@@ -23,7 +23,9 @@ export class Admission {
   private readonly refused;
 
   constructor(private readonly options: AdmissionOptions) {
-    this.limit = new QueueTimeLimit(options.limit);
+    // Resting at 64 calls in flight: far above what a healthy gateway holds at its capacity
+    // (~1,000 calls/s × a few ms), so only a lasting queue brings the limit down to where it bites.
+    this.limit = new QueueTimeLimit({ initialLimit: 64, ...options.limit });
     const meter = getMeter('scoregate.gateway');
     this.refused = meter.createCounter('scoregate.gateway.admission.refused', {
       description: 'Score/ScoreBatch calls refused with RESOURCE_EXHAUSTED by admission control',

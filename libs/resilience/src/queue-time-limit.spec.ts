@@ -39,9 +39,11 @@ describe('QueueTimeLimit', () => {
     expect(limit.inflight).toBe(0);
   });
 
-  it('cuts the limit in proportion to the queueing time above the target, by 10–20% a step', () => {
-    const limit = limitOf({ initialLimit: 100, targetQueueMs: 2 });
-    limit.adjust(2.35); // 2 / 2.35 = 0.85
+  it('cuts the limit in proportion to the queueing time, 10–20% a step, once it lasts', () => {
+    const limit = limitOf({ initialLimit: 100, targetQueueMs: 2, sustainIntervals: 2 });
+    limit.adjust(2.35);
+    expect(limit.limit).toBe(100); // one interval above the target: a stall, not overload
+    limit.adjust(2.35); // two in a row: 2 / 2.35 = 0.85
     expect(limit.limit).toBe(85);
     limit.adjust(40); // 2 / 40 would be 0.05: at most 20% off in one step
     expect(limit.limit).toBe(68);
@@ -55,8 +57,23 @@ describe('QueueTimeLimit', () => {
     expect(limit.limit).toBe(8);
   });
 
-  it('grows by one per interval, only while the queue is short and the limit was reached', () => {
+  it('returns to its resting limit once the queue stays short, used or not', () => {
+    const limit = limitOf({ initialLimit: 40, minLimit: 4, targetQueueMs: 2 });
+    for (let i = 0; i < 30; i++) limit.adjust(50);
+    expect(limit.limit).toBe(4);
+    limit.adjust(0);
+    expect(limit.limit).toBe(4); // one short interval: not yet
+    const seen: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      limit.adjust(0);
+      seen.push(limit.limit);
+    }
+    expect(seen).toEqual([6, 8, 11, 15, 20, 26, 34, 40, 40, 40, 40, 40]); // ×1.25 + 1, capped
+  });
+
+  it('grows beyond the resting limit by one per interval, only while it is reached', () => {
     const limit = limitOf({ initialLimit: 10, maxLimit: 12, targetQueueMs: 5 });
+    limit.adjust(0);
     limit.adjust(0);
     expect(limit.limit).toBe(10); // not in use: nothing learnt
     fill(limit, 10); // 10 of 10: reached
@@ -71,7 +88,8 @@ describe('QueueTimeLimit', () => {
     fill(limit, 1);
     limit.adjust(0);
     expect(limit.limit).toBe(12); // capped
-    limit.adjust(6); // still reached, but queueing above the 5 ms target: cut by 5/6
+    limit.adjust(6);
+    limit.adjust(6); // reached, but queueing above the 5 ms target for two intervals: cut by 5/6
     expect(limit.limit).toBe(10);
   });
 

@@ -18,7 +18,11 @@ export interface Permit {
 }
 
 export interface QueueTimeLimitOptions {
-  /** Starting limit. Default 32. */
+  /**
+   * Starting limit, and the resting one: while the queue stays short the limit returns to it
+   * whether or not it is used, so a low limit left by an old overload cannot refuse a later burst.
+   * Default 32.
+   */
   readonly initialLimit?: number;
   /** Default 4. */
   readonly minLimit?: number;
@@ -28,16 +32,23 @@ export interface QueueTimeLimitOptions {
   readonly targetQueueMs?: number;
   /** How often the queueing time is read and the limit adjusted (ms). Default 50. */
   readonly intervalMs?: number;
+  /**
+   * Intervals in a row the queue must stay above (below) the target before the limit is cut
+   * (recovers): a single stall — a GC pause, a process losing the CPU for a moment, a peer dying —
+   * is not overload. Default 2.
+   */
+  readonly sustainIntervals?: number;
   /** Where the queueing time comes from. Default: this process's event loop. */
   readonly probe?: QueueTimeProbe;
 }
 
 /**
- * A concurrency limit sized by queueing time (AIMD): every interval it reads how long work waited
- * before it could run; above the target it cuts the limit in proportion (10–20% a step, so that a burst of queueing does not collapse it), and while
- * the queue stays short and the limit was reached it grows it by one. Work above the limit — or
- * whose budget is smaller than the time work takes now — is refused at once instead of queueing,
- * so what is admitted keeps the latency it has unloaded.
+ * A concurrency limit sized by queueing time: every interval it reads how long work waited before
+ * it could run. When the queue has stayed above the target for `sustainIntervals` in a row it cuts
+ * the limit in proportion (10–20% a step); when it has stayed short as long, the limit returns to
+ * its resting value, and beyond that grows by one per interval in which it was reached. Work above
+ * the limit — or whose budget is smaller than the time work takes now — is refused at once instead
+ * of queueing, so what is admitted keeps the latency it has unloaded.
  */
 export class QueueTimeLimit {
   private limitValue: number;
@@ -45,6 +56,10 @@ export class QueueTimeLimit {
   private reachedLimit = false;
   private recentLatency = 0;
   private lastQueueMs = 0;
+  private above = 0;
+  private below = 0;
+  private readonly resting: number;
+  private readonly sustain: number;
   private readonly min: number;
   private readonly max: number;
   private readonly targetQueueMs: number;
@@ -53,6 +68,8 @@ export class QueueTimeLimit {
 
   constructor(options: QueueTimeLimitOptions = {}) {
     this.limitValue = options.initialLimit ?? 32;
+    this.resting = this.limitValue;
+    this.sustain = options.sustainIntervals ?? 2;
     this.min = options.minLimit ?? 4;
     this.max = options.maxLimit ?? 1000;
     this.targetQueueMs = options.targetQueueMs ?? 2;
@@ -126,10 +143,18 @@ export class QueueTimeLimit {
   adjust(queueMs: number): void {
     this.lastQueueMs = queueMs;
     if (queueMs > this.targetQueueMs) {
-      const factor = Math.max(0.8, Math.min(0.9, this.targetQueueMs / queueMs));
-      this.limitValue = Math.max(this.min, this.limitValue * factor);
-    } else if (this.reachedLimit) {
-      this.limitValue = Math.min(this.max, this.limitValue + 1);
+      this.below = 0;
+      if (++this.above >= this.sustain) {
+        const factor = Math.max(0.8, Math.min(0.9, this.targetQueueMs / queueMs));
+        this.limitValue = Math.max(this.min, this.limitValue * factor);
+      }
+    } else {
+      this.above = 0;
+      if (++this.below >= this.sustain && this.limitValue < this.resting) {
+        this.limitValue = Math.min(this.resting, this.limitValue * 1.25 + 1);
+      } else if (this.reachedLimit) {
+        this.limitValue = Math.min(this.max, this.limitValue + 1);
+      }
     }
     this.reachedLimit = this.inflightValue >= this.limit;
   }
