@@ -97,7 +97,9 @@ wait_ready() {
       log "$desc ready after $((SECONDS - start))s"
       return 0
     fi
-    if [[ "$pidfile" != "-" ]] && ! pid_alive "$pidfile" "$pattern"; then
+    # Liveness by pid alone: right after the fork the child may not have exec'd the server yet,
+    # so its command line does not match the pattern for a moment (seen as a false "exited").
+    if [[ "$pidfile" != "-" ]] && ! kill -0 "$(read_pid "$pidfile")" 2>/dev/null; then
       log "ERROR: $desc process exited before becoming ready"
       tail_logs "$@"
       exit 1

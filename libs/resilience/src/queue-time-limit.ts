@@ -45,8 +45,9 @@ export interface QueueTimeLimitOptions {
 /**
  * A concurrency limit sized by queueing time: every interval it reads how long work waited before
  * it could run. When the queue has stayed above the target for `sustainIntervals` in a row it cuts
- * the limit in proportion (10–20% a step); when it has stayed short as long, the limit returns to
- * its resting value, and beyond that grows by one per interval in which it was reached. Work above
+ * the limit in proportion (10–20% a step). While the queue is short it grows by one per interval in
+ * which it was reached, and — when it is not even reached (no pressure) for as long — it returns
+ * quickly to its resting value. Work above
  * the limit — or whose budget is smaller than the time work takes now — is refused at once instead
  * of queueing, so what is admitted keeps the latency it has unloaded.
  */
@@ -150,10 +151,12 @@ export class QueueTimeLimit {
       }
     } else {
       this.above = 0;
-      if (++this.below >= this.sustain && this.limitValue < this.resting) {
-        this.limitValue = Math.min(this.resting, this.limitValue * 1.25 + 1);
-      } else if (this.reachedLimit) {
+      if (this.reachedLimit) {
+        // Under pressure: probe upwards one call at a time.
         this.limitValue = Math.min(this.max, this.limitValue + 1);
+      } else if (++this.below >= this.sustain && this.limitValue < this.resting) {
+        // No pressure: nothing to protect, so back to the resting limit quickly.
+        this.limitValue = Math.min(this.resting, this.limitValue * 1.25 + 1);
       }
     }
     this.reachedLimit = this.inflightValue >= this.limit;
