@@ -24,7 +24,7 @@ export const gatewayConfig = {
    */
   GATEWAY_ADMISSION_QUEUE_TARGET_MS: env.millis(2),
   /** Admission control: the concurrency limit never goes below this (calls). */
-  GATEWAY_ADMISSION_MIN_LIMIT: env.positiveInt(4),
+  GATEWAY_ADMISSION_MIN_LIMIT: env.positiveInt(8),
   /** Largest Score request accepted, in bytes. */
   GATEWAY_MAX_REQUEST_BYTES: env.positiveInt(1024 * 1024),
   /** GATEWAY_AUTH_FILE, GATEWAY_TLS_*, SCOREGATE_TLS_*: see auth/config.ts. */
