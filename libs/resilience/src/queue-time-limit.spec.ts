@@ -51,6 +51,15 @@ describe('QueueTimeLimit', () => {
     expect(limit.limit).toBe(61);
   });
 
+  it('does not cut for a queue in a process that has time to spare (a burst, not overload)', () => {
+    const limit = limitOf({ initialLimit: 50, targetQueueMs: 2, busyUtilization: 0.9 });
+    for (let i = 0; i < 5; i++) limit.adjust(30, 0.6);
+    expect(limit.limit).toBe(50);
+    limit.adjust(30, 0.95);
+    limit.adjust(30, 0.95);
+    expect(limit.limit).toBe(40);
+  });
+
   it('never goes below its minimum', () => {
     const limit = limitOf({ initialLimit: 10, minLimit: 8, targetQueueMs: 1 });
     for (let i = 0; i < 10; i++) limit.adjust(50);
@@ -150,8 +159,10 @@ describe('eventLoopQueueTime', () => {
     try {
       await idle(100);
       expect(probe.read()).toBeLessThan(2);
+      expect(probe.busy?.()).toBeLessThan(0.5);
       await busy(10, 200);
       expect(probe.read()).toBeGreaterThan(5);
+      expect(probe.busy?.()).toBeGreaterThan(0.8);
     } finally {
       probe.stop();
     }

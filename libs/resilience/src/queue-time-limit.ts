@@ -38,6 +38,12 @@ export interface QueueTimeLimitOptions {
    * is not overload. Default 2.
    */
   readonly sustainIntervals?: number;
+  /**
+   * Event-loop utilization (0..1) at or above which a long queue counts as overload. Below it the
+   * queue comes from a burst — a peer dying, reconnects, retries — that the process has the time
+   * to work off, and refusing would fail calls for nothing. Default 0.9.
+   */
+  readonly busyUtilization?: number;
   /** Where the queueing time comes from. Default: this process's event loop. */
   readonly probe?: QueueTimeProbe;
 }
@@ -45,7 +51,8 @@ export interface QueueTimeLimitOptions {
 /**
  * A concurrency limit sized by queueing time: every interval it reads how long work waited before
  * it could run. When the queue has stayed above the target for `sustainIntervals` in a row it cuts
- * the limit in proportion (10–20% a step). While the queue is short it grows by one per interval in
+ * the limit in proportion (10–20% a step) — provided the process was busy nearly all that time: a
+ * queue in a process with time to spare is a burst, not overload. While the queue is short it grows by one per interval in
  * which it was reached, and — when it is not even reached (no pressure) for as long — it returns
  * quickly to its resting value. Work above
  * the limit — or whose budget is smaller than the time work takes now — is refused at once instead
@@ -61,6 +68,7 @@ export class QueueTimeLimit {
   private below = 0;
   private readonly resting: number;
   private readonly sustain: number;
+  private readonly busyUtilization: number;
   private readonly min: number;
   private readonly max: number;
   private readonly targetQueueMs: number;
@@ -71,11 +79,15 @@ export class QueueTimeLimit {
     this.limitValue = options.initialLimit ?? 32;
     this.resting = this.limitValue;
     this.sustain = options.sustainIntervals ?? 2;
+    this.busyUtilization = options.busyUtilization ?? 0.9;
     this.min = options.minLimit ?? 4;
     this.max = options.maxLimit ?? 1000;
     this.targetQueueMs = options.targetQueueMs ?? 2;
     this.probe = options.probe ?? eventLoopQueueTime();
-    this.timer = setInterval(() => this.adjust(this.probe.read()), options.intervalMs ?? 50);
+    this.timer = setInterval(
+      () => this.adjust(this.probe.read(), this.probe.busy?.() ?? 1),
+      options.intervalMs ?? 50,
+    );
     this.timer.unref();
   }
 
@@ -140,10 +152,13 @@ export class QueueTimeLimit {
     };
   }
 
-  /** One control step with the queueing time (ms) of the interval just ended. */
-  adjust(queueMs: number): void {
+  /**
+   * One control step with the queueing time (ms) and the utilization (0..1) of the interval just
+   * ended.
+   */
+  adjust(queueMs: number, busy = 1): void {
     this.lastQueueMs = queueMs;
-    if (queueMs > this.targetQueueMs) {
+    if (queueMs > this.targetQueueMs && busy >= this.busyUtilization) {
       this.below = 0;
       if (++this.above >= this.sustain) {
         const factor = Math.max(0.8, Math.min(0.9, this.targetQueueMs / queueMs));

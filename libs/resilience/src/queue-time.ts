@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** Reads how long work waits before it runs, over the time since the last read. */
 export interface QueueTimeProbe {
@@ -7,6 +7,8 @@ export interface QueueTimeProbe {
    * machine taking the CPU away for a moment) does not read as a standing queue.
    */
   read(): number;
+  /** Share of the time since the last call the process was busy (0..1); 1 when unknown. */
+  busy?(): number;
   stop(): void;
 }
 
@@ -20,6 +22,7 @@ export function eventLoopQueueTime(resolutionMs = 2): QueueTimeProbe {
   const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
   let lastRead = performance.now();
+  let lastUtilization = performance.eventLoopUtilization();
   return {
     read() {
       const now = performance.now();
@@ -30,6 +33,13 @@ export function eventLoopQueueTime(resolutionMs = 2): QueueTimeProbe {
       histogram.reset();
       lastRead = now;
       return Math.max(0, medianMs - resolutionMs);
+    },
+    busy() {
+      // Event-loop utilization: the share of the time the loop was running callbacks.
+      const now = performance.eventLoopUtilization();
+      const delta = performance.eventLoopUtilization(now, lastUtilization);
+      lastUtilization = now;
+      return delta.utilization;
     },
     stop: () => histogram.disable(),
   };
