@@ -12,7 +12,7 @@ export interface AdmissionOptions {
 
 /**
  * Admission control in front of Score and ScoreBatch: a concurrency limit sized by the gateway's
- * queueing time (its event loop's delay), so admitted calls keep their unloaded latency. A call
+ * queueing time (its event loop's delay), so that work never queues without bound. A call
  * above the limit, or whose budget is smaller than the time work takes now, is refused at once
  * with RESOURCE_EXHAUSTED (the message says why) instead of queueing and timing out — first when
  * its headers arrive (`refuseEarly`, before the request is even read: the cheapest refusal there

@@ -56,7 +56,7 @@ export interface QueueTimeLimitOptions {
  * which it was reached, and — when it is not even reached (no pressure) for as long — it returns
  * quickly to its resting value. Work above
  * the limit — or whose budget is smaller than the time work takes now — is refused at once instead
- * of queueing, so what is admitted keeps the latency it has unloaded.
+ * of queueing, so what is admitted is not queued behind work that cannot finish in time.
  */
 export class QueueTimeLimit {
   private limitValue: number;
