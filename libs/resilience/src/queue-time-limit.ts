@@ -52,11 +52,11 @@ export interface QueueTimeLimitOptions {
  * A concurrency limit sized by queueing time: every interval it reads how long work waited before
  * it could run. When the queue has stayed above the target for `sustainIntervals` in a row it cuts
  * the limit in proportion (10–20% a step) — provided the process was busy nearly all that time: a
- * queue in a process with time to spare is a burst, not overload. While the queue is short it grows by one per interval in
- * which it was reached, and — when it is not even reached (no pressure) for as long — it returns
- * quickly to its resting value. Work above
- * the limit — or whose budget is smaller than the time work takes now — is refused at once instead
- * of queueing, so what is admitted is not queued behind work that cannot finish in time.
+ * queue in a process with time to spare is a burst, not overload. While the queue is short it grows
+ * by one per interval in which it was reached, and — when it is not even reached (no pressure) for
+ * as long — it returns quickly to its resting value. Work above the limit — or whose budget is
+ * smaller than the time work takes now — is refused at once instead of queueing, so what is
+ * admitted is not queued behind work that cannot finish in time.
  */
 export class QueueTimeLimit {
   private limitValue: number;
