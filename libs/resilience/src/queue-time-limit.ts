@@ -10,9 +10,10 @@ export interface Refusal {
 export interface Permit {
   readonly refused: false;
   /**
-   * `latencyMs`: the time the work took. `dropped`: it failed from overload (deadline exceeded,
-   * resource exhausted) — the limit backs off at once. `ignore`: do not learn from it (e.g. a bad
-   * request).
+   * `latencyMs`: the time the work took. `dropped`: it failed or ran late (deadline exceeded,
+   * resource exhausted) — its latency is not learnt; the limit itself follows the queue alone (a
+   * dead peer makes calls miss their budget without any overload). `ignore`: do not learn from it
+   * (e.g. a bad request).
    */
   release(outcome: 'success' | 'dropped' | 'ignore', latencyMs: number): void;
 }
@@ -35,7 +36,7 @@ export interface QueueTimeLimitOptions {
   /**
    * Intervals in a row the queue must stay above (below) the target before the limit is cut
    * (recovers): a single stall — a GC pause, a process losing the CPU for a moment, a peer dying —
-   * is not overload. Default 2.
+   * is not overload. Default 3.
    */
   readonly sustainIntervals?: number;
   /**
@@ -78,7 +79,7 @@ export class QueueTimeLimit {
   constructor(options: QueueTimeLimitOptions = {}) {
     this.limitValue = options.initialLimit ?? 32;
     this.resting = this.limitValue;
-    this.sustain = options.sustainIntervals ?? 2;
+    this.sustain = options.sustainIntervals ?? 3;
     this.busyUtilization = options.busyUtilization ?? 0.9;
     this.min = options.minLimit ?? 4;
     this.max = options.maxLimit ?? 1000;
@@ -138,12 +139,7 @@ export class QueueTimeLimit {
         if (released) return;
         released = true;
         this.inflightValue--;
-        if (outcome === 'ignore') return;
-        if (outcome === 'dropped') {
-          // It missed its budget: back off now, not at the next interval.
-          this.limitValue = Math.max(this.min, this.limitValue * 0.9);
-          return;
-        }
+        if (outcome !== 'success') return;
         this.recentLatency =
           this.recentLatency === 0
             ? latencyMs
