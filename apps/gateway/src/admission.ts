@@ -12,7 +12,9 @@ export interface AdmissionOptions {
 
 /**
  * Admission control in front of Score and ScoreBatch: a concurrency limit sized by the gateway's
- * queueing time (its event loop's delay), so that work never queues without bound. A call
+ * queueing time (its event loop's delay) and by the latency of the calls it admits against their
+ * unloaded latency (which also shows queueing in the services it calls and on a shared CPU), so
+ * that work never queues without bound. A call
  * above the limit, or whose budget is smaller than the time work takes now, is refused at once
  * with RESOURCE_EXHAUSTED (the message says why) instead of queueing and timing out — first when
  * its headers arrive (`refuseEarly`, before the request is even read: the cheapest refusal there
@@ -41,6 +43,20 @@ export class Admission {
         unit: 'ms',
       })
       .addCallback((result) => result.observe(this.limit.queueMs));
+    meter
+      .createObservableGauge('scoregate.gateway.admission.latency', {
+        description:
+          'Median latency of the calls admitted that ended in the last control interval (ms)',
+        unit: 'ms',
+      })
+      .addCallback((result) => result.observe(this.limit.latencyMs));
+    meter
+      .createObservableGauge('scoregate.gateway.admission.baseline_latency', {
+        description:
+          'Unloaded latency of admitted calls, learnt while the gateway is not busy; the latency target is a multiple of it (ms)',
+        unit: 'ms',
+      })
+      .addCallback((result) => result.observe(this.limit.baselineLatencyMs));
   }
 
   /** For the server's `refuseEarly`: refuses from the headers alone (deadline, load). */

@@ -23,8 +23,13 @@ export const gatewayConfig = {
    * shrinks; calls above the limit are refused at once with RESOURCE_EXHAUSTED.
    */
   GATEWAY_ADMISSION_QUEUE_TARGET_MS: env.millis(2),
+  /**
+   * Admission control: latency tolerated for admitted calls, as a multiple of their unloaded
+   * latency (learnt while the gateway is not busy), before the concurrency limit shrinks. 0: off.
+   */
+  GATEWAY_ADMISSION_LATENCY_TARGET: env.nonNegative(3),
   /** Admission control: the concurrency limit never goes below this (calls). */
-  GATEWAY_ADMISSION_MIN_LIMIT: env.positiveInt(8),
+  GATEWAY_ADMISSION_MIN_LIMIT: env.positiveInt(4),
   /** Largest Score request accepted, in bytes. */
   GATEWAY_MAX_REQUEST_BYTES: env.positiveInt(1024 * 1024),
   /** GATEWAY_AUTH_FILE, GATEWAY_TLS_*, SCOREGATE_TLS_*: see auth/config.ts. */

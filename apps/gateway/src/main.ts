@@ -46,6 +46,7 @@ const admission = new Admission({
   defaultBudgetMs: config.GATEWAY_DEFAULT_BUDGET_MS,
   limit: {
     targetQueueMs: config.GATEWAY_ADMISSION_QUEUE_TARGET_MS,
+    latencyTarget: config.GATEWAY_ADMISSION_LATENCY_TARGET,
     minLimit: config.GATEWAY_ADMISSION_MIN_LIMIT,
   },
 });

@@ -29,6 +29,10 @@ export const env = {
       .min(0, 'must be >= 0')
       .default(fallback),
 
+  /** A number >= 0, e.g. a multiple or a share. */
+  nonNegative: (fallback: number) =>
+    z.coerce.number({ error: 'must be a number' }).min(0, 'must be >= 0').default(fallback),
+
   /** A host:port address, e.g. 127.0.0.1:50052 or dns:///scoring:50053. */
   address: (fallback: string) =>
     z

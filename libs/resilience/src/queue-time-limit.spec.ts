@@ -21,6 +21,14 @@ function fill(limit: QueueTimeLimit, n: number): Permit[] {
   return Array.from({ length: n }, () => limit.tryAcquire() as Permit);
 }
 
+/** One control step of an interval in which the limit was reached (calls were refused). */
+function pressed(limit: QueueTimeLimit, queueMs: number, busy = 1): void {
+  const held = fill(limit, Math.max(0, limit.limit - limit.inflight));
+  limit.refusal();
+  for (const permit of held) permit.release('ignore', 0);
+  limit.adjust(queueMs, busy);
+}
+
 describe('QueueTimeLimit', () => {
   it('refuses at once above the limit, with the reason, and admits again once a call ends', () => {
     const limit = limitOf({ initialLimit: 2 });
@@ -46,34 +54,43 @@ describe('QueueTimeLimit', () => {
 
   it('cuts the limit in proportion to the queueing time, 10–20% a step, once it lasts', () => {
     const limit = limitOf({ initialLimit: 100, targetQueueMs: 2, sustainIntervals: 2 });
-    limit.adjust(2.35);
+    pressed(limit, 2.35);
     expect(limit.limit).toBe(100); // one interval above the target: a stall, not overload
-    limit.adjust(2.35); // two in a row: 2 / 2.35 = 0.85
+    pressed(limit, 2.35); // two in a row: 2 / 2.35 = 0.85
     expect(limit.limit).toBe(85);
-    limit.adjust(40); // 2 / 40 would be 0.05: at most 20% off in one step
+    pressed(limit, 40); // 2 / 40 would be 0.05: at most 20% off in one step
     expect(limit.limit).toBe(68);
-    limit.adjust(2.1); // just above: at least 10% off
+    pressed(limit, 2.1); // just above: at least 10% off
     expect(limit.limit).toBe(61);
+  });
+
+  it('does not cut a limit that is not reached: a burst the process works off refuses nothing', () => {
+    const limit = limitOf({ initialLimit: 50, targetQueueMs: 2 });
+    fill(limit, 30); // 30 of 50 in flight: slow calls piling up after a peer died
+    for (let i = 0; i < 10; i++) limit.adjust(30, 1);
+    expect(limit.limit).toBe(50);
+    pressed(limit, 30); // the queue has lasted: once the limit is reached, it is cut
+    expect(limit.limit).toBe(40);
   });
 
   it('does not cut for a queue in a process that has time to spare (a burst, not overload)', () => {
     const limit = limitOf({ initialLimit: 50, targetQueueMs: 2, busyUtilization: 0.9 });
-    for (let i = 0; i < 5; i++) limit.adjust(30, 0.6);
-    expect(limit.limit).toBe(50);
-    limit.adjust(30, 0.95);
-    limit.adjust(30, 0.95);
-    expect(limit.limit).toBe(40);
+    for (let i = 0; i < 5; i++) pressed(limit, 30, 0.6);
+    expect(limit.limit).toBe(55); // reached with time to spare: it grows, one a step
+    pressed(limit, 30, 0.95);
+    pressed(limit, 30, 0.95);
+    expect(limit.limit).toBe(44);
   });
 
   it('never goes below its minimum', () => {
     const limit = limitOf({ initialLimit: 10, minLimit: 8, targetQueueMs: 1 });
-    for (let i = 0; i < 10; i++) limit.adjust(50);
+    for (let i = 0; i < 10; i++) pressed(limit, 50);
     expect(limit.limit).toBe(8);
   });
 
   it('returns to its resting limit once the queue stays short, used or not', () => {
     const limit = limitOf({ initialLimit: 40, minLimit: 4, targetQueueMs: 2 });
-    for (let i = 0; i < 30; i++) limit.adjust(50);
+    for (let i = 0; i < 30; i++) pressed(limit, 50);
     expect(limit.limit).toBe(4);
     limit.adjust(0);
     expect(limit.limit).toBe(4); // one short interval: not yet
@@ -102,9 +119,80 @@ describe('QueueTimeLimit', () => {
     fill(limit, 1);
     limit.adjust(0);
     expect(limit.limit).toBe(12); // capped
-    limit.adjust(6);
-    limit.adjust(6); // reached, but queueing above the 5 ms target for two intervals: cut by 5/6
+    pressed(limit, 6);
+    pressed(limit, 6); // reached, but queueing above the 5 ms target for two intervals: cut by 5/6
     expect(limit.limit).toBe(10);
+  });
+
+  describe('with a latency target', () => {
+    /** Calls ending in this interval, each having taken `ms`. */
+    function end(limit: QueueTimeLimit, n: number, ms: number): void {
+      for (const permit of fill(limit, n)) permit.release('success', ms);
+    }
+
+    it('learns the baseline from intervals when the process is not busy', () => {
+      const limit = limitOf({ initialLimit: 50, latencyTarget: 2, baselineUtilization: 0.5 });
+      end(limit, 5, 3);
+      limit.adjust(0, 0.2);
+      expect(limit.baselineLatencyMs).toBe(3);
+      expect(limit.latencyMs).toBe(3);
+      end(limit, 5, 40); // busy: overload or not, this is not the unloaded latency
+      limit.adjust(0, 0.7);
+      expect(limit.baselineLatencyMs).toBe(3);
+      expect(limit.latencyMs).toBe(40);
+      end(limit, 2, 3); // too few calls to say anything
+      limit.adjust(0, 0.2);
+      expect(limit.latencyMs).toBe(0);
+      expect(limit.baselineLatencyMs).toBe(3);
+    });
+
+    it('cuts the limit when admitted work is slower than the target while busy, with a short queue', () => {
+      const limit = limitOf({ initialLimit: 50, latencyTarget: 2, sustainIntervals: 2 });
+      end(limit, 5, 4);
+      limit.adjust(0, 0.1); // baseline 4 ms: target 8 ms
+      end(limit, 5, 9);
+      pressed(limit, 0.5, 0.95);
+      expect(limit.limit).toBe(50); // one interval above: a stall
+      end(limit, 5, 9);
+      pressed(limit, 0.5, 0.95); // 8 / 9 = 0.89
+      expect(limit.limit).toBe(44);
+      end(limit, 5, 30);
+      pressed(limit, 0.5, 0.95); // at most 20% off in one step
+      expect(limit.limit).toBe(35);
+      end(limit, 5, 30);
+      pressed(limit, 0.5, 0.5); // slow, but the process has time to spare: a burst, not overload
+      expect(limit.limit).toBe(36);
+      end(limit, 5, 7);
+      pressed(limit, 0.5, 0.95); // within the target and reached: grows
+      expect(limit.limit).toBe(37);
+    });
+
+    it('slow calls below the limit (a peer dying, a reconnect) cut nothing', () => {
+      const limit = limitOf({ initialLimit: 50, latencyTarget: 2, sustainIntervals: 2 });
+      end(limit, 5, 4);
+      limit.adjust(0, 0.1);
+      for (let i = 0; i < 10; i++) {
+        end(limit, 5, 40);
+        limit.adjust(0, 1);
+      }
+      expect(limit.limit).toBe(50);
+      end(limit, 5, 40);
+      pressed(limit, 0, 1);
+      expect(limit.limit).toBe(40);
+    });
+
+    it('without a baseline, or with the target off, latency moves nothing', () => {
+      for (const options of [{ latencyTarget: 2 }, { latencyTarget: 0 }]) {
+        const limit = limitOf({ initialLimit: 50, sustainIntervals: 1, ...options });
+        if (options.latencyTarget === 0) {
+          end(limit, 5, 1);
+          limit.adjust(0, 0.1);
+        }
+        end(limit, 5, 500);
+        pressed(limit, 0, 1);
+        expect(limit.limit).toBe(51); // reached with a short queue: not cut, one more
+      }
+    });
   });
 
   it('a call that missed its budget does not move the limit: only a lasting queue does', () => {
@@ -127,6 +215,7 @@ describe('QueueTimeLimit', () => {
   it('shrinks on its own when the real event loop is blocked, and recovers when it is free', async () => {
     const limit = new QueueTimeLimit({ initialLimit: 64, targetQueueMs: 2, intervalMs: 20 });
     limits.push(limit);
+    const held = fill(limit, 64); // every permit taken: the limit is reached
     const busyUntil = Date.now() + 300;
     // Block the loop in 15 ms slices: every callback waits ~15 ms.
     await new Promise<void>((resolve) => {
@@ -140,7 +229,10 @@ describe('QueueTimeLimit', () => {
     });
     await new Promise((r) => setTimeout(r, 30));
     expect(limit.limit).toBeLessThan(40);
-    expect(limit.queueMs).toBeGreaterThanOrEqual(0);
+    for (const permit of held) permit.release('ignore', 0);
+    await new Promise((r) => setTimeout(r, 600)); // a free loop: back to the resting limit
+    expect(limit.queueMs).toBeLessThan(2);
+    expect(limit.limit).toBe(64);
   });
 });
 

@@ -1,5 +1,10 @@
 import { eventLoopQueueTime, type QueueTimeProbe } from './queue-time.js';
 
+/** Latencies kept per interval: enough for a median, bounded whatever the rate. */
+const MAX_SAMPLES = 1024;
+/** Fewer ended calls than this in an interval say nothing about its latency. */
+const MIN_SAMPLES = 3;
+
 /** Why a request was refused. */
 export interface Refusal {
   readonly refused: true;
@@ -45,15 +50,26 @@ export interface QueueTimeLimitOptions {
    * to work off, and refusing would fail calls for nothing. Default 0.9.
    */
   readonly busyUtilization?: number;
+  /**
+   * Latency tolerated for admitted work, as a multiple of its baseline — the median latency of
+   * admitted work in intervals when the process was not busy (below `baselineUtilization`). Above
+   * it, like a long queue, the limit shrinks (same gates). It sees what the event loop's delay
+   * does not: work queued in the peers it calls and on a CPU shared with them. 0: no latency
+   * target. Default 0.
+   */
+  readonly latencyTarget?: number;
+  /** Utilization (0..1) below which an interval's latency teaches the baseline. Default 0.5. */
+  readonly baselineUtilization?: number;
   /** Where the queueing time comes from. Default: this process's event loop. */
   readonly probe?: QueueTimeProbe;
 }
 
 /**
  * A concurrency limit sized by queueing time: every interval it reads how long work waited before
- * it could run. When the queue has stayed above the target for `sustainIntervals` in a row it cuts
- * the limit in proportion (10–20% a step) — provided the process was busy nearly all that time: a
- * queue in a process with time to spare is a burst, not overload. While the queue is short it grows
+ * it could run, and — with a latency target — how long admitted work took against its unloaded
+ * baseline. When the queue (or the latency) has stayed above its target for `sustainIntervals` in
+ * a row it cuts the limit in proportion (10–20% a step) — provided the process was busy nearly all
+ * that time: a queue in a process with time to spare is a burst, not overload. While the queue is short it grows
  * by one per interval in which it was reached, and — when it is not even reached (no pressure) for
  * as long — it returns quickly to its resting value. Work above the limit — or whose budget is
  * smaller than the time work takes now — is refused at once instead of queueing, so what is
@@ -65,7 +81,11 @@ export class QueueTimeLimit {
   private reachedLimit = false;
   private recentLatency = 0;
   private lastQueueMs = 0;
+  private intervalLatencies: number[] = [];
+  private baselineMs = 0;
+  private lastLatencyMs = 0;
   private above = 0;
+  private slow = 0;
   private below = 0;
   private readonly resting: number;
   private readonly sustain: number;
@@ -73,6 +93,8 @@ export class QueueTimeLimit {
   private readonly min: number;
   private readonly max: number;
   private readonly targetQueueMs: number;
+  private readonly latencyTarget: number;
+  private readonly baselineUtilization: number;
   private readonly probe: QueueTimeProbe;
   private readonly timer: NodeJS.Timeout;
 
@@ -84,6 +106,8 @@ export class QueueTimeLimit {
     this.min = options.minLimit ?? 4;
     this.max = options.maxLimit ?? 1000;
     this.targetQueueMs = options.targetQueueMs ?? 2;
+    this.latencyTarget = options.latencyTarget ?? 0;
+    this.baselineUtilization = options.baselineUtilization ?? 0.5;
     this.probe = options.probe ?? eventLoopQueueTime();
     this.timer = setInterval(
       () => this.adjust(this.probe.read(), this.probe.busy?.() ?? 1),
@@ -103,6 +127,16 @@ export class QueueTimeLimit {
   /** The queueing time read last (ms). */
   get queueMs(): number {
     return this.lastQueueMs;
+  }
+
+  /** Median latency of admitted work in the last interval (ms), 0 when none ended in it. */
+  get latencyMs(): number {
+    return this.lastLatencyMs;
+  }
+
+  /** Unloaded latency of admitted work (ms) the latency target is a multiple of; 0 before any. */
+  get baselineLatencyMs(): number {
+    return this.baselineMs;
   }
 
   /** Recent latency of admitted work (ms), 0 before any sample. */
@@ -140,6 +174,7 @@ export class QueueTimeLimit {
         released = true;
         this.inflightValue--;
         if (outcome !== 'success') return;
+        if (this.intervalLatencies.length < MAX_SAMPLES) this.intervalLatencies.push(latencyMs);
         this.recentLatency =
           this.recentLatency === 0
             ? latencyMs
@@ -150,18 +185,37 @@ export class QueueTimeLimit {
 
   /**
    * One control step with the queueing time (ms) and the utilization (0..1) of the interval just
-   * ended.
+   * ended; the latencies of the work admitted that ended in it were recorded by `release`.
    */
   adjust(queueMs: number, busy = 1): void {
     this.lastQueueMs = queueMs;
-    if (queueMs > this.targetQueueMs && busy >= this.busyUtilization) {
+    const latencyMs = this.takeIntervalLatency();
+    if (latencyMs > 0 && busy < this.baselineUtilization) {
+      this.baselineMs =
+        this.baselineMs === 0 ? latencyMs : this.baselineMs + (latencyMs - this.baselineMs) * 0.05;
+    }
+    const busyEnough = busy >= this.busyUtilization;
+    const latencyOver =
+      this.latencyTarget > 0 && this.baselineMs > 0
+        ? latencyMs / (this.baselineMs * this.latencyTarget)
+        : 0;
+    this.slow = latencyOver > 1 && busyEnough ? this.slow + 1 : 0;
+    // How far above its target each signal is that has lasted long enough (> 1: above).
+    const queueOver = queueMs / this.targetQueueMs;
+    const over = Math.max(
+      queueOver > 1 && busyEnough && ++this.above >= this.sustain ? queueOver : 0,
+      this.slow >= this.sustain ? latencyOver : 0,
+    );
+    if (queueOver <= 1 || !busyEnough) this.above = 0;
+    if (over > 1 || this.above > 0 || this.slow > 0) {
       this.below = 0;
-      if (++this.above >= this.sustain) {
-        const factor = Math.max(0.8, Math.min(0.9, this.targetQueueMs / queueMs));
+      // Only a limit that was reached is cut: one above what is in flight refuses nothing now,
+      // and cutting it would only refuse the calls of a burst that the process works off.
+      if (over > 1 && this.reachedLimit) {
+        const factor = Math.max(0.8, Math.min(0.9, 1 / over));
         this.limitValue = Math.max(this.min, this.limitValue * factor);
       }
     } else {
-      this.above = 0;
       if (this.reachedLimit) {
         // Under pressure: probe upwards one call at a time.
         this.limitValue = Math.min(this.max, this.limitValue + 1);
@@ -171,6 +225,19 @@ export class QueueTimeLimit {
       }
     }
     this.reachedLimit = this.inflightValue >= this.limit;
+  }
+
+  /** The median latency of the work that ended in the interval (0: too few), and a fresh one. */
+  private takeIntervalLatency(): number {
+    const samples = this.intervalLatencies;
+    this.intervalLatencies = [];
+    if (samples.length < MIN_SAMPLES) {
+      this.lastLatencyMs = 0;
+      return 0;
+    }
+    samples.sort((a, b) => a - b);
+    this.lastLatencyMs = samples[samples.length >> 1]!;
+    return this.lastLatencyMs;
   }
 
   stop(): void {
