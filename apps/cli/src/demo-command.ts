@@ -1,11 +1,16 @@
 import { DegradationReason, ScoreService } from '@scoregate/contracts';
 import { createRpcClient, Code, RpcError } from '@scoregate/rpc';
+import { tlsTo } from './tls.js';
 
 const DEMO_CUSTOMERS = ['c-0001', 'c-0002', 'c-0003', 'c-0004', 'c-0005'];
 
 /** Sends a few Score calls to a running stack and prints how each was answered. */
 export async function runDemo(address: string): Promise<number> {
-  const client = createRpcClient(ScoreService, { address, defaultTimeoutMs: 2000 });
+  const client = createRpcClient(ScoreService, {
+    address,
+    defaultTimeoutMs: 2000,
+    ...tlsTo('gateway'),
+  });
   try {
     await client.waitForReady(5000);
   } catch {

@@ -8,6 +8,7 @@ import { runDemo } from './demo-command.js';
 import { registerModelCommands, registerScorerCommands } from './registry-commands.js';
 import { scoreOnce } from './score-command.js';
 import { runStack } from './stack-command.js';
+import { tlsTo } from './tls.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const positive = (value: string) => {
@@ -74,7 +75,10 @@ program
     let unhealthy = 0;
     for (const service of SERVICES) {
       const address = `127.0.0.1:${service.defaultPort}`;
-      const status = await checkHealth(address).catch((e: Error) => `unreachable (${e.message})`);
+      const { tls } = tlsTo(service.name);
+      const status = await checkHealth(address, '', 1000, tls).catch(
+        (e: Error) => `unreachable (${e.message})`,
+      );
       if (status !== 'SERVING') unhealthy++;
       console.log(`${service.name.padEnd(17)} ${address}  ${status}`);
     }

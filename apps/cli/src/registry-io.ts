@@ -1,5 +1,6 @@
 import { Code, createRpcClient, RpcError, type RpcClient } from '@scoregate/rpc';
 import { RegistryService } from '@scoregate/contracts';
+import { tlsTo } from './tls.js';
 
 /** Where a command prints: stdout for results, stderr for progress and errors. */
 export interface CommandIo {
@@ -30,6 +31,7 @@ export async function withRegistry(
 ): Promise<number> {
   const client = createRpcClient(RegistryService, {
     address,
+    ...tlsTo('registry-service'),
     defaultTimeoutMs: 30_000,
     maxSendMessageBytes: 2 * 1024 * 1024,
   });

@@ -2,6 +2,7 @@ import { toJson } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { ScoreResponseSchema, ScoreService } from '@scoregate/contracts';
 import { Code, createRpcClient, RpcError } from '@scoregate/rpc';
+import { tlsTo } from './tls.js';
 
 export interface ScoreOptions {
   readonly address: string;
@@ -14,7 +15,7 @@ export interface ScoreOptions {
 
 /** Calls Score once and prints the answer as the proto's canonical JSON. */
 export async function scoreOnce(options: ScoreOptions): Promise<number> {
-  const client = createRpcClient(ScoreService, { address: options.address });
+  const client = createRpcClient(ScoreService, { address: options.address, ...tlsTo('gateway') });
   try {
     const response = await client.score(
       {

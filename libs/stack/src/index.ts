@@ -1,3 +1,9 @@
 export { SERVICES, type ServiceName } from './services.js';
 export { freePort } from '@scoregate/rpc';
-export { startStack, type RunningService, type RunningStack, type StackOptions } from './stack.js';
+export {
+  serviceTls,
+  startStack,
+  type RunningService,
+  type RunningStack,
+  type StackOptions,
+} from './stack.js';

@@ -101,7 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         const exited = new Promise<number | string>((resolve) =>
           child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
         );
-        const tls = portTls(service.name, env);
+        const tls = serviceTls(service.name, env);
         const running = {
           name: service.name,
           address: address(service.name),
@@ -132,11 +132,12 @@ function mutualTlsClient(env: Environment): TlsOptions | undefined {
 }
 
 /**
- * How to reach a service's port. The services behind the gateway serve mTLS when SCOREGATE_TLS_*
+ * How to reach a service's port from the environment the stack runs in (the stack's readiness
+ * checks, the CLI). The services behind the gateway serve mTLS when SCOREGATE_TLS_*
  * are set. The gateway's public port serves TLS when GATEWAY_TLS_CERT is set; it is then checked
  * like the gateway's own warm-up calls, trusting SCOREGATE_TLS_CA with the services' certificate.
  */
-function portTls(name: ServiceName, env: Environment): TlsOptions | undefined {
+export function serviceTls(name: ServiceName, env: Environment): TlsOptions | undefined {
   const internal = mutualTlsClient(env);
   if (name !== 'gateway') return internal;
   if (!env['GATEWAY_TLS_CERT']?.trim()) return undefined;

@@ -172,6 +172,75 @@ describe('a stack started with SCOREGATE_TLS_*', () => {
   );
 });
 
+describe('the scoregate CLI in the same environment', () => {
+  /** Runs the CLI with `args`; mTLS variables as the stack has them when `withTls`. */
+  function cli(args: string[], withTls: boolean): { code: number; output: string } {
+    const env: Record<string, string | undefined> = { ...process.env };
+    for (const name of [
+      'SCOREGATE_TLS_CA',
+      'SCOREGATE_TLS_CERT',
+      'SCOREGATE_TLS_KEY',
+      'GATEWAY_TLS_CERT',
+    ])
+      delete env[name];
+    if (withTls)
+      Object.assign(env, {
+        SCOREGATE_TLS_CA: pem('ca.crt'),
+        SCOREGATE_TLS_CERT: pem('service.crt'),
+        SCOREGATE_TLS_KEY: pem('service.key'),
+        GATEWAY_TLS_CERT: pem('server.crt'),
+      });
+    try {
+      const output = execFileSync(
+        process.execPath,
+        [join(repoRoot, 'apps/cli/dist/main.js'), ...args],
+        {
+          cwd: repoRoot,
+          env,
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 20_000,
+        },
+      );
+      return { code: 0, output };
+    } catch (error) {
+      const failed = error as { status: number | null; stdout: string; stderr: string };
+      return { code: failed.status ?? -1, output: `${failed.stdout}${failed.stderr}` };
+    }
+  }
+
+  it("lists the registry's models over mTLS, and is refused without the certificate", () => {
+    const registry = ['models', 'list', '--registry', stack.address('registry-service')];
+    const over = cli(registry, true);
+    expect(over.code).toBe(0);
+    expect(over.output).toContain('truck-roll-gbt');
+    const plain = cli(registry, false);
+    expect(plain.code).toBe(1);
+    expect(plain.output).toMatch(/error: UNAVAILABLE/);
+  });
+
+  it('scores through the TLS gateway port, and is refused in plaintext', () => {
+    const score = [
+      'score',
+      '--address',
+      stack.address('gateway'),
+      '--scorer',
+      'truck-roll-priority',
+      '--entity',
+      'customer:c-0001',
+    ];
+    const over = cli(score, true);
+    expect(over.code).toBe(0);
+    expect(JSON.parse(over.output)).toMatchObject({
+      servedBy: { model: 'truck-roll-gbt' },
+      score: golden.predictions['truck-roll-gbt']?.probabilities[0]?.[1],
+    });
+    const plain = cli(score, false);
+    expect(plain.code).toBe(1);
+    expect(plain.output).toMatch(/error: UNAVAILABLE/);
+  });
+});
+
 /** Starts one service with `env` and resolves with its exit code and what it printed. */
 async function runService(
   name: ServiceName,
