@@ -86,3 +86,21 @@ export function createCallContext(
   };
   return { context, dispose };
 }
+
+const logFields = new WeakMap<CallContext, Readonly<Record<string, unknown>>>();
+
+/**
+ * Adds fields (e.g. the authenticated tenant, set by an interceptor) to the lines the server
+ * writes about this call — the error line of a call that failed with INTERNAL.
+ */
+export function annotateCall(
+  context: CallContext,
+  fields: Readonly<Record<string, unknown>>,
+): void {
+  logFields.set(context, { ...logFields.get(context), ...fields });
+}
+
+/** The fields {@link annotateCall} added to the call (none: an empty object). */
+export function callLogFields(context: CallContext): Readonly<Record<string, unknown>> {
+  return logFields.get(context) ?? {};
+}

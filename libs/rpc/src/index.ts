@@ -1,5 +1,6 @@
 export { Code, RpcError, type FieldViolation, type RpcErrorOptions } from './rpc-error.js';
 export type { CallContext } from './call-context.js';
+export { annotateCall } from './call-context.js';
 export type {
   CallOptions,
   ClientMethod,

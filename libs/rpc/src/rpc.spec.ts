@@ -9,6 +9,7 @@ import {
 import {
   Code,
   RpcError,
+  annotateCall,
   createRpcClient,
   createRpcServer,
   type RpcServer,
@@ -111,6 +112,38 @@ describe('typed unary calls', () => {
       .catch((e: unknown) => e)) as RpcError;
     expect(error.code).toBe(Code.INTERNAL);
     expect(error.message).toBe('internal error');
+  });
+
+  it('writes the fields an interceptor annotated the call with on its INTERNAL error line', async () => {
+    const lines: { fields: Record<string, unknown>; message: string | undefined }[] = [];
+    const server = createRpcServer({
+      name: 'test',
+      logger: {
+        ...silent,
+        error: (fields: unknown, message?: string) =>
+          void lines.push({ fields: fields as Record<string, unknown>, message }),
+      },
+      interceptors: [
+        async ({ context }, next) => {
+          annotateCall(context, { tenant: 'acme' });
+          annotateCall(context, { region: 'eu' });
+          await next();
+        },
+      ],
+    });
+    server.register(
+      ScoreService,
+      scoreHandlers(() => Promise.reject(new Error('boom'))),
+    );
+    const port = await server.listen('127.0.0.1:0');
+    cleanups.push(() => server.shutdown({ drainDelayMs: 0, graceMs: 1000 }));
+    const error = (await scoreClient(`127.0.0.1:${port}`)
+      .score({})
+      .catch((e: unknown) => e)) as RpcError;
+    expect(error.code).toBe(Code.INTERNAL);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.message).toBe('test: ScoreService/Score failed');
+    expect(lines[0]!.fields).toMatchObject({ method: 'Score', tenant: 'acme', region: 'eu' });
   });
 });
 

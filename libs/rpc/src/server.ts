@@ -13,7 +13,12 @@ import {
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import type { DescMethod, DescService } from '@bufbuild/protobuf';
-import { createCallContext, type CallContext, type ServerSurfaceCall } from './call-context.js';
+import {
+  callLogFields,
+  createCallContext,
+  type CallContext,
+  type ServerSurfaceCall,
+} from './call-context.js';
 import type { ServerInterceptor, ServiceHandlers } from './handler-types.js';
 import { reflectionPackageDefinition } from './reflection.js';
 import { Code, RpcError } from './rpc-error.js';
@@ -114,7 +119,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
             : RpcError.from(error);
         if (rpcError.code === Code.INTERNAL || rpcError.code === Code.UNKNOWN) {
           logger.error(
-            { err: error, method: method.name },
+            { err: error, method: method.name, ...callLogFields(context) },
             `${name}: ${method.parent.name}/${method.name} failed`,
           );
         }

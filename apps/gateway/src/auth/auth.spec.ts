@@ -44,6 +44,7 @@ let dir = '';
 let server: RpcServer;
 let client: RpcClient<typeof ScoreService>;
 let address = '';
+const errorLines: Record<string, unknown>[] = [];
 const secret = randomBytes(32).toString('base64url');
 const otherSecret = randomBytes(32).toString('base64url');
 const acmeKey = `acme-${randomBytes(16).toString('hex')}`;
@@ -122,12 +123,20 @@ beforeAll(async () => {
   const authenticator = createAuthenticator(loadAuthFile(join(dir, 'auth.json')));
   server = createRpcServer({
     name: 'auth-test',
-    logger: { info() {}, warn() {}, error() {} },
+    logger: {
+      info() {},
+      warn() {},
+      error: (fields: unknown) => void errorLines.push(fields as Record<string, unknown>),
+    },
     interceptors: [createAuthInterceptor({ authenticator, logger: silent })],
   });
-  // A ScoreService stand-in: answers with the tenant the interceptor put on the call.
+  // A ScoreService stand-in: answers with the tenant the interceptor put on the call (and fails
+  // like a bug for one scorer).
   server.register(ScoreService, {
-    score: (request, context) => ({ requestId: `${tenantOf(context)}:${request.scorer}` }),
+    score: (request, context) => {
+      if (request.scorer === 'truck-roll-bug') throw new Error('a bug');
+      return { requestId: `${tenantOf(context)}:${request.scorer}` };
+    },
     scoreBatch: (request, context) => ({ requestId: `${tenantOf(context)}:${request.scorer}` }),
   });
   address = `127.0.0.1:${await server.listen('127.0.0.1:0')}`;
@@ -399,6 +408,14 @@ describe('gateway authentication matrix over real gRPC', () => {
     }
     expect(wrong).toEqual([]);
   }, 60_000);
+
+  it('writes the tenant on the error line of a call that failed with INTERNAL', async () => {
+    errorLines.length = 0;
+    const valid = MATRIX.find((c) => c.name === 'valid HS256 JWT')!;
+    const outcome = await attempt({ ...valid, scorer: 'truck-roll-bug' });
+    expect(outcome.code).toBe(Code.INTERNAL);
+    expect(errorLines).toEqual([expect.objectContaining({ method: 'Score', tenant: 'acme' })]);
+  });
 
   it('keeps health reachable without credentials', async () => {
     expect(await checkHealth(address, '', 2_000)).toBe('SERVING');

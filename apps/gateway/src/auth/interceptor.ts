@@ -1,4 +1,10 @@
-import { Code, RpcError, type CallContext, type ServerInterceptor } from '@scoregate/rpc';
+import {
+  annotateCall,
+  Code,
+  RpcError,
+  type CallContext,
+  type ServerInterceptor,
+} from '@scoregate/rpc';
 import type { Authenticator, Principal } from './authenticator.js';
 
 const principals = new WeakMap<CallContext, Principal>();
@@ -59,6 +65,7 @@ export function createAuthInterceptor(options: {
       throw new RpcError(Code.PERMISSION_DENIED, message);
     }
     principals.set(context, principal);
+    annotateCall(context, { tenant: principal.tenant });
     logger.debug?.(
       { rpc, tenant: principal.tenant, credential: principal.credential, scorer },
       `authorized ${rpc}`,
