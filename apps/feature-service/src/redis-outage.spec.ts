@@ -5,8 +5,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { FeatureService, FeatureStatus } from '@scoregate/contracts';
-import { checkHealth, Code, createRpcClient, RpcError, type RpcClient } from '@scoregate/rpc';
-import { freePort, startPrivateRedis, type PrivateRedis } from './testing/private-redis.js';
+import {
+  checkHealth,
+  Code,
+  createRpcClient,
+  freePort,
+  RpcError,
+  type RpcClient,
+} from '@scoregate/rpc';
+import { startPrivateRedis, type PrivateRedis } from '@scoregate/test-servers';
 
 /**
  * The real feature-service process on a private Redis that the test kills and starts again:

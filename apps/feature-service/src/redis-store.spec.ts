@@ -17,7 +17,7 @@ import {
   encodeFeatureValue,
   type RedisFeatureStore,
 } from './redis-store.js';
-import { startPrivateRedis } from './testing/private-redis.js';
+import { startPrivateRedis } from '@scoregate/test-servers';
 import { loadConfig } from '@scoregate/config';
 import { fileURLToPath } from 'node:url';
 import { defaultSeedFile } from './demo-seed.js';

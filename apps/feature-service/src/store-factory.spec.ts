@@ -3,7 +3,7 @@ import { loadConfig } from '@scoregate/config';
 import { FeatureStoreUnavailableError } from './feature-store.js';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
 import { createFeatureStore, featureStoreEnv, type OpenedFeatureStore } from './store-factory.js';
-import { freePort } from './testing/private-redis.js';
+import { freePort } from '@scoregate/rpc';
 
 const catalog = await loadFeatureViews(defaultFeatureViewsFile);
 const logged: string[] = [];

@@ -1,88 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import type { ScoreResponse } from '@scoregate/contracts';
-import { freePort, startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
+import { startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
 import { repoRoot } from './chaos-fixture.js';
-
-/**
- * A redis-server of the test's own on a free loopback port (the shared server must never be
- * stopped), with an append-only file fsynced at every write: after SIGKILL, `start()` on the same
- * port and directory finds the data again.
- */
-export interface PrivateRedis {
-  readonly port: number;
-  readonly url: string;
-  start(): Promise<void>;
-  /** SIGKILL (no goodbye to clients); resolves once the process exited. */
-  kill(): Promise<void>;
-  dispose(): Promise<void>;
-}
-
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sg-chaos-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
-  args.push('--appendonly', 'yes', '--appendfsync', 'always');
-  let child: ChildProcess | undefined;
-
-  async function start(): Promise<void> {
-    if (child) return;
-    const started = spawn('redis-server', args, { stdio: 'ignore' });
-    child = started;
-    started.once('exit', () => {
-      if (child === started) child = undefined;
-    });
-    const deadline = Date.now() + 10_000;
-    while (!(await answersPing(port))) {
-      if (child !== started) throw new Error(`redis-server on port ${port} exited at start`);
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  async function kill(): Promise<void> {
-    const running = child;
-    if (!running) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGKILL');
-    await exited;
-  }
-
-  await start();
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    start,
-    kill,
-    async dispose() {
-      await kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** True when a server on `port` answers PING (and is not loading its data). */
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: Buffer) => {
-      reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
-}
 
 /**
  * The five services on free ports, the e2e catalogue in a fresh registry (as `startChaosStack`),

@@ -5,13 +5,8 @@ import { DegradationReason, ScoreService, type ScoreResponse } from '@scoregate/
 import { RpcError, createRpcClient, type RpcClient } from '@scoregate/rpc';
 import type { RunningStack } from '@scoregate/stack';
 import { repoRoot, sleep } from './chaos-fixture.js';
-import {
-  startFaultStack,
-  startPrivateRedis,
-  summarize,
-  type Outcome,
-  type PrivateRedis,
-} from './fault-fixture.js';
+import { startPrivateRedis, type PrivateRedis } from '@scoregate/test-servers';
+import { startFaultStack, summarize, type Outcome } from './fault-fixture.js';
 
 const SCORER = 'truck-roll-priority';
 const PRIMARY = 'truck-roll-gbt';
@@ -28,7 +23,7 @@ let stack: RunningStack & { output: string[] };
 let client: RpcClient<typeof ScoreService>;
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
+  redis = await startPrivateRedis({ persistent: true });
   stack = await startFaultStack({
     'feature-service': {
       FEATURE_STORE: 'redis',
@@ -75,7 +70,7 @@ describe('Redis stopped (real processes, private redis-server SIGKILLed)', () =>
     expect(healthy.servedBy?.model).toBe(PRIMARY);
     expect(healthy.degraded).toBe(false);
 
-    await redis.kill();
+    await redis.stop();
 
     // Outage: 3 concurrent callers for OUTAGE_MS.
     const outcomes: Outcome[] = [];

@@ -15,7 +15,7 @@ import { createLogger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFeatureViewsFile, loadFeatureViews } from '../feature-views.js';
 import { createFeatureStore, type OpenedFeatureStore } from '../store-factory.js';
-import { startPrivateRedis } from '../testing/private-redis.js';
+import { startPrivateRedis } from '@scoregate/test-servers';
 import { deadLetterHeaders, deadLetterTopicOf } from './dead-letters.js';
 import {
   differences,
