@@ -17,7 +17,7 @@ import { startStack, type RunningStack, type ServiceName } from '@scoregate/stac
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { percentile, repoRoot, sleep } from './chaos-fixture.js';
-import { createPrivateKafka, type PrivateKafka } from './private-kafka.js';
+import { createPrivateKafka, type PrivateKafka } from '@scoregate/test-servers';
 
 const SCORER = 'truck-roll-priority';
 const RATE_PER_SECOND = 100;
@@ -122,7 +122,9 @@ async function underLoad(scenario: (phase: (next: Phase) => void) => Promise<voi
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'scoregate-chaos-kafka-stack-'));
-  kafka = await createPrivateKafka();
+  // Niced: the broker stands in for one on another machine, so its JVM start must not starve
+  // the services under test of this machine's two cores.
+  kafka = await createPrivateKafka({ nice: 15 });
   const ports = Object.fromEntries(
     ['gateway', 'feature-service', 'scoring-service', 'registry-service', 'retrain-service'].map(
       (s) => [s, 0],

@@ -2,11 +2,10 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoreService } from '@scoregate/contracts';
-import { Code, RpcError, createRpcClient, type TlsOptions } from '@scoregate/rpc';
+import { Code, RpcError, createRpcClient, freePort, type TlsOptions } from '@scoregate/rpc';
 
 const root = resolve(import.meta.dirname, '../../../..');
 const entry = join(root, 'apps/gateway/dist/main.js');
@@ -17,18 +16,6 @@ let dir = '';
 let gateway: ChildProcess | undefined;
 let address = '';
 let output = '';
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer().once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const bound = probe.address();
-      probe.close(() =>
-        typeof bound === 'object' && bound ? done(bound.port) : fail(new Error('no port')),
-      );
-    });
-  });
-}
 
 async function statusOf(
   headers: Record<string, string>,

@@ -2,30 +2,22 @@
  * The prediction log against a PRIVATE Kafka broker (own ports, own state folder) that the spec
  * stops for 30 seconds under a steady load of record() calls. The shared broker is never touched.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { fromBinary } from '@bufbuild/protobuf';
 import { PredictionLoggedSchema } from '@scoregate/contracts';
 import { createKafkaConsumer, createTopics, type MessageConsumer } from '@scoregate/messaging';
 import { createLogger } from '@scoregate/telemetry';
+import { createPrivateKafka, type PrivateKafka } from '@scoregate/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPredictionLog, type PredictionLog } from './prediction-log.js';
 import {
   answerEvent,
-  freePort,
   installTelemetryForTests,
   uniqueSuffix,
   waitUntil,
 } from './spec-support.test.js';
 
-const run = promisify(execFile);
 const telemetry = installTelemetryForTests();
 const logger = createLogger({ service: 'gateway-spec', level: 'warn' });
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const OUTAGE_MS = 30_000;
 const RATE_PER_SECOND = 300;
 const TINY_BOUND = 200;
@@ -42,9 +34,8 @@ interface LoadResult {
   readonly restartMs: number;
 }
 
-let stateDir: string;
+let kafka: PrivateKafka | undefined;
 let brokers: string[];
-let kafkaEnv: NodeJS.ProcessEnv;
 const runId = uniqueSuffix();
 const topics = { large: `predictions-outage-${runId}`, tiny: `predictions-tiny-${runId}` };
 const logs: { large?: PredictionLog; tiny?: PredictionLog } = {};
@@ -54,15 +45,6 @@ const consumers: MessageConsumer[] = [];
 let brokerStartMs = 0;
 /** From the broker answering again to both buffers empty. */
 let drainMs = 0;
-
-async function kafka(command: 'start' | 'stop'): Promise<number> {
-  const started = Date.now();
-  await run('bash', [join(repoRoot, 'tools/infra/kafka.sh'), command], {
-    env: kafkaEnv,
-    timeout: 120_000,
-  });
-  return Date.now() - started;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -111,16 +93,10 @@ async function consume(topic: string, into: string[]) {
 }
 
 beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'scoregate-private-kafka-'));
-  const [port, controllerPort] = [await freePort(), await freePort()];
-  brokers = [`127.0.0.1:${port}`];
-  kafkaEnv = {
-    ...process.env,
-    KAFKA_PORT: String(port),
-    KAFKA_CONTROLLER_PORT: String(controllerPort),
-    SCOREGATE_INFRA_DIR: stateDir,
-  };
-  brokerStartMs = await kafka('start');
+  const broker = await createPrivateKafka();
+  kafka = broker;
+  brokers = [broker.broker];
+  brokerStartMs = await broker.start();
   await createTopics(brokers, [
     { name: topics.large, partitions: 1 },
     { name: topics.tiny, partitions: 1 },
@@ -143,10 +119,10 @@ beforeAll(async () => {
     await waitUntil(() => logs.large!.stats().buffered < 50, 5_000, 'steady before the fault');
     phase('during');
     const outageStarted = Date.now();
-    await kafka('stop');
+    await broker.stop();
     // 30 s from the stop command (the broker refuses connections soon after SIGTERM).
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStarted)));
-    restartMs = await kafka('start');
+    restartMs = await broker.start();
     returnedAt = Date.now();
     outageMs = returnedAt - outageStarted;
     phase('after');
@@ -180,8 +156,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled(consumers.map((c) => c.stop()));
   await Promise.allSettled([logs.large?.close(2_000), logs.tiny?.close(2_000)]);
-  if (kafkaEnv !== undefined) await kafka('stop').catch(() => undefined);
-  if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
+  await kafka?.dispose();
 }, 60_000);
 
 describe('prediction log, private Kafka broker stopped for 30 s under 300 record() calls/s', () => {

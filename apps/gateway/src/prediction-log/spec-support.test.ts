@@ -1,5 +1,4 @@
 /** Helpers shared by the prediction-log specs (not part of the gateway build, not a spec itself). */
-import { createServer } from 'node:net';
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -65,22 +64,6 @@ export async function waitUntil(
     if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export function uniqueSuffix(): string {

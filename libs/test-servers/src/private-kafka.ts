@@ -1,17 +1,20 @@
-/**
- * A PRIVATE Kafka broker for one spec: its own free ports and its own state folder, started and
- * stopped with tools/infra/kafka.sh. The shared broker (127.0.0.1:9092) is never touched.
- */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '@scoregate/stack';
-import { repoRoot } from './chaos-fixture.js';
+import { freePort } from '@scoregate/rpc';
 
 const run = promisify(execFile);
+/** The repository (this file is in libs/test-servers/src or dist). */
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
+/**
+ * A Kafka broker of the test's own — free ports, its own state folder — started and stopped with
+ * tools/infra/kafka.sh (which installs Kafka when missing), so a test may stop it under load. The
+ * shared broker (127.0.0.1:9092) is never touched.
+ */
 export interface PrivateKafka {
   /** `127.0.0.1:<port>` of the private broker. */
   readonly broker: string;
@@ -23,8 +26,16 @@ export interface PrivateKafka {
   dispose(): Promise<void>;
 }
 
-export async function createPrivateKafka(): Promise<PrivateKafka> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'scoregate-chaos-kafka-'));
+export async function createPrivateKafka(
+  options: {
+    /**
+     * Scheduling niceness of the broker (`nice -n`): a broker that stands in for one on another
+     * machine should not starve the processes under test of a shared machine's cores. Default 0.
+     */
+    nice?: number;
+  } = {},
+): Promise<PrivateKafka> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'scoregate-private-kafka-'));
   const port = await freePort();
   let controllerPort = await freePort();
   while (controllerPort === port) controllerPort = await freePort();
@@ -36,9 +47,8 @@ export async function createPrivateKafka(): Promise<PrivateKafka> {
   };
   const kafka = async (command: 'start' | 'stop'): Promise<number> => {
     const started = Date.now();
-    // Niced: the broker stands in for one on another machine, so its JVM start must not starve
-    // the services under test of this machine's two cores.
-    await run('nice', ['-n', '15', 'bash', join(repoRoot, 'tools/infra/kafka.sh'), command], {
+    const script = join(repoRoot, 'tools/infra/kafka.sh');
+    await run('nice', ['-n', String(options.nice ?? 0), 'bash', script, command], {
       env,
       timeout: 120_000,
     });
