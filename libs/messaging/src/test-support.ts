@@ -1,8 +1,7 @@
 /** Helpers shared by this library's specs (not exported from the package). */
-import { context, metrics, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { installTelemetryForTests as installTestTelemetry } from '@scoregate/telemetry/testing';
+
+export { activeTraceId, contextWithTrace } from '@scoregate/telemetry/testing';
 
 /** Unique suffix for topic and group names so runs never collide. */
 export function uniqueSuffix(): string {
@@ -23,48 +22,18 @@ export async function waitUntil(
   }
 }
 
-class CollectingReader extends MetricReader {
-  protected async onShutdown() {}
-  protected async onForceFlush() {}
-}
-
-/** W3C propagation, async context and a meter provider for this test process, as the SDK sets them. */
+/** W3C propagation, async context and metrics for this test process; consumer lag by key. */
 export function installTelemetryForTests(): { collectLag(): Promise<Map<string, number>> } {
-  context.disable();
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.disable();
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.disable();
-  metrics.disable();
-  const reader = new CollectingReader();
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  const telemetry = installTestTelemetry();
   return {
     /** `scoregate_consumer_lag` by `group/topic/partition`, as an exporter would read it now. */
     async collectLag() {
-      const { resourceMetrics } = await reader.collect();
       const values = new Map<string, number>();
-      for (const scope of resourceMetrics.scopeMetrics)
-        for (const metric of scope.metrics)
-          if (metric.descriptor.name === 'scoregate_consumer_lag')
-            for (const point of metric.dataPoints) {
-              const { group, topic, partition } = point.attributes;
-              values.set(`${group}/${topic}/${partition}`, point.value as number);
-            }
+      for (const { attributes, value } of await telemetry.collect('scoregate_consumer_lag')) {
+        const { group, topic, partition } = attributes;
+        values.set(`${String(group)}/${String(topic)}/${String(partition)}`, value);
+      }
       return values;
     },
   };
-}
-
-/** A remote-parent trace context, as an upstream service would have sent. */
-export function contextWithTrace(traceId: string) {
-  return trace.setSpanContext(context.active(), {
-    traceId,
-    spanId: '00f067aa0ba902b7',
-    traceFlags: 1,
-    isRemote: true,
-  });
-}
-
-export function activeTraceId(): string | undefined {
-  return trace.getSpanContext(context.active())?.traceId;
 }

@@ -1,8 +1,5 @@
 /** Helpers shared by the prediction-log specs (not part of the gateway build, not a spec itself). */
-import { context, metrics, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { installTelemetryForTests as installTestTelemetry } from '@scoregate/telemetry/testing';
 import { create } from '@bufbuild/protobuf';
 import {
   EntityKeySchema,
@@ -14,43 +11,19 @@ import {
 } from '@scoregate/contracts';
 import { featuresUsed, predictionEventFromAnswer } from './prediction-event.js';
 
-class CollectingReader extends MetricReader {
-  protected async onShutdown() {}
-  protected async onForceFlush() {}
-}
-
-/** W3C propagation, async context and a meter provider for this test process, as the SDK sets them. */
+/** W3C propagation, async context and metrics for this test process; the dropped-events count. */
 export function installTelemetryForTests(): { collectDropped(): Promise<number> } {
-  context.disable();
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.disable();
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  metrics.disable();
-  const reader = new CollectingReader();
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  const telemetry = installTestTelemetry();
   return {
     /** The sum of `scoregate_prediction_log_dropped` over its attributes, as an exporter reads it. */
     async collectDropped() {
-      const { resourceMetrics } = await reader.collect();
-      let total = 0;
-      for (const scope of resourceMetrics.scopeMetrics)
-        for (const metric of scope.metrics)
-          if (metric.descriptor.name === 'scoregate_prediction_log_dropped')
-            for (const point of metric.dataPoints) total += point.value as number;
-      return total;
+      const points = await telemetry.collect('scoregate_prediction_log_dropped');
+      return points.reduce((sum, point) => sum + point.value, 0);
     },
   };
 }
 
-/** A remote-parent trace context, as an upstream caller would have sent. */
-export function contextWithTrace(traceId: string) {
-  return trace.setSpanContext(context.active(), {
-    traceId,
-    spanId: '00f067aa0ba902b7',
-    traceFlags: 1,
-    isRemote: true,
-  });
-}
+export { contextWithTrace } from '@scoregate/telemetry/testing';
 
 /** Polls `probe` every `everyMs` until it returns true or `ms` pass; says what it waited for. */
 export async function waitUntil(
