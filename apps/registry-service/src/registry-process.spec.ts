@@ -1,62 +1,32 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryService, type WatchResponse } from '@scoregate/contracts';
-import { checkHealth, createRpcClient, RpcError, type RpcClient } from '@scoregate/rpc';
+import { createRpcClient, freePort, RpcError, type RpcClient } from '@scoregate/rpc';
+import { startService } from '@scoregate/stack';
 import { DEFAULT_MANIFEST_FILE, loadCatalogue } from './catalogue.js';
 import { removeDir, sha256Of, uploadMessages, withMetadata } from './testing/registry-harness.js';
 
 // The registry as a real process (the built dist, with the telemetry hook), killed with SIGKILL
 // and restarted on the same data folder and port.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const entry = path.join(root, 'apps/registry-service/dist/main.js');
 
 let dataDir: string;
 let port: number;
 let registry: ChildProcess | undefined;
 let client: RpcClient<typeof RegistryService>;
-const output: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function startRegistryProcess(dir = dataDir, onPort = port): Promise<ChildProcess> {
-  if (!existsSync(entry))
-    throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
-  const child = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      REGISTRY_SERVICE_HOST: '127.0.0.1',
-      REGISTRY_SERVICE_PORT: String(onPort),
-      REGISTRY_DATA_DIR: dir,
-      REGISTRY_WATCH_POLL_MS: '200',
-      LOG_LEVEL: 'warn',
-    },
+  const started = await startService({
+    root,
+    name: 'registry-service',
+    port: onPort,
+    env: { REGISTRY_DATA_DIR: dir, REGISTRY_WATCH_POLL_MS: '200', LOG_LEVEL: 'warn' },
   });
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`registry-service exited ${child.exitCode}: ${output.join('')}`);
-    if ((await checkHealth(`127.0.0.1:${onPort}`, '', 500).catch(() => 'DOWN')) === 'SERVING')
-      return child;
-    if (Date.now() > deadline)
-      throw new Error(`registry-service not SERVING in 30 s: ${output.join('')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return started.process;
 }
 
 async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {

@@ -53,6 +53,85 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * first), wired to each other on 127.0.0.1, tier by tier, and waits until every one answers
  * health SERVING.
  */
+export interface ServiceOptions {
+  readonly name: ServiceName;
+  /** Port on 127.0.0.1; 0 picks a free one. */
+  readonly port: number;
+  /** Environment on top of the launcher's: the service's own variables, its peers' addresses. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Each line the service prints. */
+  readonly onOutput?: (line: string) => void;
+  /** How long to wait for it to report SERVING. Default 30 s. */
+  readonly readyTimeoutMs?: number;
+  /** The repository root (where apps/<service>/dist lives). */
+  readonly root?: string;
+}
+
+/**
+ * Starts one service as a process, as {@link startStack} starts each (OpenTelemetry hook first,
+ * listening on 127.0.0.1), and waits until it answers health SERVING; if it exits or is not
+ * SERVING in time it is stopped and the error quotes the last lines it printed.
+ */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const port = options.port === 0 ? await freePort() : options.port;
+  const lastLines: string[] = [];
+  const running = spawnService(
+    options.root ?? defaultRoot,
+    options.name,
+    port,
+    options.env ?? {},
+    (line) => {
+      lastLines.push(line);
+      if (lastLines.length > 20) lastLines.shift();
+      options.onOutput?.(line);
+    },
+  );
+  try {
+    await waitUntilServing(running, Date.now() + (options.readyTimeoutMs ?? 30_000));
+  } catch (error) {
+    await stopAll({ [options.name]: running });
+    throw new Error(`${(error as Error).message}; it printed:\n${lastLines.join('\n')}`, {
+      cause: error,
+    });
+  }
+  return running;
+}
+
+/** Spawns the service's process on `port` with `env` on top of the launcher's environment. */
+function spawnService(
+  root: string,
+  name: ServiceName,
+  port: number,
+  extraEnv: Readonly<Record<string, string>>,
+  onLine: (line: string) => void,
+): RunningService {
+  const service = SERVICES.find((s) => s.name === name)!;
+  const entry = join(root, 'apps', name, 'dist', 'main.js');
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
+  }
+  const env = {
+    ...process.env,
+    OTEL_SERVICE_NAME: name,
+    [`${service.envPrefix}_HOST`]: '127.0.0.1',
+    [`${service.envPrefix}_PORT`]: String(port),
+    ...extraEnv,
+  };
+  const child = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', onLine);
+  }
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  const tls = serviceTls(name, env);
+  return { name, address: `127.0.0.1:${port}`, ...(tls ? { tls } : {}), process: child, exited };
+}
+
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const root = options.root ?? defaultRoot;
   const ports = {} as Record<ServiceName, number>;
@@ -75,40 +154,17 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   try {
     for (const tier of tiers) {
       const starting = SERVICES.filter((s) => s.tier === tier).map((service) => {
-        const entry = join(root, 'apps', service.name, 'dist', 'main.js');
-        if (!existsSync(entry)) {
-          throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
-        }
-        const env = {
-          ...process.env,
-          OTEL_SERVICE_NAME: service.name,
-          ...wiring,
-          [`${service.envPrefix}_HOST`]: '127.0.0.1',
-          [`${service.envPrefix}_PORT`]: String(ports[service.name]),
-          ...options.env,
-          ...options.serviceEnv?.[service.name],
-        };
-        const child = spawn(
-          process.execPath,
-          ['--import', '@scoregate/telemetry/register', entry],
-          { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env },
+        const running = spawnService(
+          root,
+          service.name,
+          ports[service.name],
+          {
+            ...wiring,
+            ...options.env,
+            ...options.serviceEnv?.[service.name],
+          },
+          (line) => options.onOutput?.(service.name, line),
         );
-        for (const stream of [child.stdout, child.stderr]) {
-          createInterface({ input: stream }).on('line', (line) =>
-            options.onOutput?.(service.name, line),
-          );
-        }
-        const exited = new Promise<number | string>((resolve) =>
-          child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-        );
-        const tls = serviceTls(service.name, env);
-        const running = {
-          name: service.name,
-          address: address(service.name),
-          ...(tls ? { tls } : {}),
-          process: child,
-          exited,
-        };
         services[service.name] = running;
         return running;
       });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -7,14 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { RegistryService, type ScorerSchema } from '@scoregate/contracts';
-import {
-  checkHealth,
-  Code,
-  createRpcClient,
-  freePort,
-  RpcError,
-  type RpcClient,
-} from '@scoregate/rpc';
+import { Code, createRpcClient, freePort, RpcError, type RpcClient } from '@scoregate/rpc';
+import { startService } from '@scoregate/stack';
 import { createLogger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouteTable, type RouteTable, type TableRoute } from './route-table.js';
@@ -31,33 +25,15 @@ let port: number;
 let registryProcess: ChildProcess | undefined;
 let registry: RpcClient<typeof RegistryService>;
 let table: RouteTable;
-const output: string[] = [];
 
 async function startRegistryProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      REGISTRY_SERVICE_HOST: '127.0.0.1',
-      REGISTRY_SERVICE_PORT: String(port),
-      REGISTRY_DATA_DIR: dataDir,
-      REGISTRY_KAFKA_BROKERS: '',
-      LOG_LEVEL: 'warn',
-    },
+  const started = await startService({
+    root,
+    name: 'registry-service',
+    port,
+    env: { REGISTRY_DATA_DIR: dataDir, REGISTRY_KAFKA_BROKERS: '', LOG_LEVEL: 'warn' },
   });
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`registry-service exited ${child.exitCode}: ${output.join('')}`);
-    if ((await checkHealth(`127.0.0.1:${port}`, '', 500).catch(() => 'DOWN')) === 'SERVING')
-      return child;
-    if (Date.now() > deadline)
-      throw new Error(`registry-service not SERVING in 30 s: ${output.join('')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return started.process;
 }
 
 async function kill(child: ChildProcess | undefined): Promise<void> {
