@@ -68,10 +68,11 @@ export interface QueueTimeLimitOptions {
  * A concurrency limit sized by queueing time: every interval it reads how long work waited before
  * it could run, and — with a latency target — how long admitted work took against its unloaded
  * baseline. When the queue (or the latency) has stayed above its target for `sustainIntervals` in
- * a row it cuts the limit in proportion (10–20% a step) — provided the process was busy nearly all
- * that time: a queue in a process with time to spare is a burst, not overload. While the queue is short it grows
- * by one per interval in which it was reached, and — when it is not even reached (no pressure) for
- * as long — it returns quickly to its resting value. Work above the limit — or whose budget is
+ * a row and the limit was reached, it cuts the limit in proportion (10–20% a step) — provided the
+ * process was busy nearly all that time: a queue in a process with time to spare is a burst, not
+ * overload. While both are within target it grows by one per interval in which it was reached,
+ * and — when it is not even reached (no pressure) for as long — it returns quickly to its resting
+ * value. Work above the limit — or whose budget is
  * smaller than the time work takes now — is refused at once instead of queueing, so what is
  * admitted is not queued behind work that cannot finish in time.
  */
@@ -199,15 +200,16 @@ export class QueueTimeLimit {
       this.latencyTarget > 0 && this.baselineMs > 0
         ? latencyMs / (this.baselineMs * this.latencyTarget)
         : 0;
+    const queueOver = queueMs / this.targetQueueMs;
+    // Intervals in a row each signal has been above its target while the process was busy.
+    this.above = queueOver > 1 && busyEnough ? this.above + 1 : 0;
     this.slow = latencyOver > 1 && busyEnough ? this.slow + 1 : 0;
     // How far above its target each signal is that has lasted long enough (> 1: above).
-    const queueOver = queueMs / this.targetQueueMs;
     const over = Math.max(
-      queueOver > 1 && busyEnough && ++this.above >= this.sustain ? queueOver : 0,
+      this.above >= this.sustain ? queueOver : 0,
       this.slow >= this.sustain ? latencyOver : 0,
     );
-    if (queueOver <= 1 || !busyEnough) this.above = 0;
-    if (over > 1 || this.above > 0 || this.slow > 0) {
+    if (this.above > 0 || this.slow > 0) {
       this.below = 0;
       // Only a limit that was reached is cut: one above what is in flight refuses nothing now,
       // and cutting it would only refuse the calls of a burst that the process works off.
