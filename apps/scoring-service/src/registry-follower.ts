@@ -1,5 +1,6 @@
 import { RegistryService, type WatchResponse } from '@scoregate/contracts';
 import { loadOnnxModel, type OnnxModel } from '@scoregate/inference';
+import { backoffDelay, pause } from '@scoregate/resilience';
 import {
   RpcError,
   createRpcClient,
@@ -67,11 +68,6 @@ class LoadError extends Error {
 }
 
 const keyOf = (model: string, version: string) => `${model}@${version}`;
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /**
  * Follows registry-service: watches it from revision 0 (a snapshot, then live changes), and keeps
@@ -79,7 +75,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * downloaded (or read from the cache), checked against its size and sha256, loaded in
  * onnxruntime and warmed up on zeros; only then do the aliases that point at it move in the
  * store, atomically. A version that fails any step never replaces the one serving: the failure is
- * logged, counted (`scoring.model.load_failures`) and shown by ModelReady/NOT_FOUND for that
+ * logged, counted (`scoregate.scoring.model.load_failures`) and shown by ModelReady/NOT_FOUND for that
  * version. Transient download errors are retried; a bad artifact is not (versions are immutable).
  *
  * When the stream breaks, the loaded models keep serving and the watch resumes from the last
@@ -87,18 +83,21 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export function createRegistryFollower(options: RegistryFollowerOptions): RegistryFollower {
   const { store, logger, cache } = options;
-  const minBackoffMs = options.minBackoffMs ?? 100;
-  const maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  const backoff = {
+    initialMs: options.minBackoffMs ?? 100,
+    maxMs: options.maxBackoffMs ?? 5_000,
+    jitter: true,
+  };
   const client: RpcClient<typeof RegistryService> = createRpcClient(RegistryService, {
     address: options.address,
     maxReceiveMessageBytes: 2 * 1024 * 1024,
     ...(options.tls ? { tls: options.tls } : {}),
   });
   const meter = getMeter('scoregate.scoring-service');
-  const loadFailures = meter.createCounter('scoring.model.load_failures', {
+  const loadFailures = meter.createCounter('scoregate.scoring.model.load_failures', {
     description: 'Model versions that failed to download, verify, load or warm up',
   });
-  const aliasMoves = meter.createCounter('scoring.model.alias_swaps', {
+  const aliasMoves = meter.createCounter('scoregate.scoring.model.alias_swaps', {
     description: 'Alias moves applied (the new version loaded and serving)',
   });
 
@@ -425,9 +424,8 @@ export function createRegistryFollower(options: RegistryFollowerOptions): Regist
           `registry watch interrupted (${rpc.message}); loaded models keep serving; resuming from revision ${revision}`,
         );
       }
-      const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** attempt);
       attempt++;
-      await sleep(delay * (0.5 + Math.random() / 2), stopping.signal);
+      await pause(backoffDelay(backoff, attempt), stopping.signal);
     }
   }
 

@@ -8,16 +8,19 @@ const sources = new Set<LagSource>();
 let gauge: ObservableGauge | undefined;
 
 /**
- * Publishes a consumer's lag as the observable gauge `scoregate_consumer_lag` (attributes
+ * Publishes a consumer's lag as the observable gauge `scoregate.messaging.consumer.lag` (attributes
  * `topic`, `partition`, `group`), read when the metrics are collected. Returns the unregister
  * function. The gauge is created on first use, after the process entry point started the SDK.
  */
 export function registerConsumerLag(source: LagSource): () => void {
   if (gauge === undefined) {
-    gauge = getMeter('@scoregate/messaging').createObservableGauge('scoregate_consumer_lag', {
-      description: 'Messages written to a partition but not yet processed by the consumer group',
-      unit: '{message}',
-    });
+    gauge = getMeter('@scoregate/messaging').createObservableGauge(
+      'scoregate.messaging.consumer.lag',
+      {
+        description: 'Messages written to a partition but not yet processed by the consumer group',
+        unit: '{message}',
+      },
+    );
     gauge.addCallback(async (result) => {
       const readings = await Promise.allSettled(
         [...sources].map(async (s) => [s, await s.read()] as const),

@@ -85,7 +85,7 @@ describe('in-process bus', () => {
     expect((await consumer.lag())[0]!.lag).toBe(0);
   });
 
-  it('reports lag through lag() and scoregate_consumer_lag until the backlog is handled', async () => {
+  it('reports lag through lag() and scoregate.messaging.consumer.lag until the backlog is handled', async () => {
     const bus = createInProcessBus();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

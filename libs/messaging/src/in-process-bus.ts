@@ -1,5 +1,5 @@
 import type { Logger } from '@scoregate/telemetry';
-import { backoffDelay, defaultBackoff, pause, type BackoffOptions } from './backoff.js';
+import { backoffDelay, defaultBackoff, pause, type BackoffOptions } from '@scoregate/resilience';
 import { registerConsumerLag } from './consumer-lag-metric.js';
 import { toBatchHandler } from './kafka-consumer.js';
 import type {

@@ -11,7 +11,6 @@ export type {
   PartitionLag,
   TopicSpec,
 } from './messages.js';
-export type { BackoffOptions } from './backoff.js';
 export { parseBrokers, type KafkaConnection } from './kafka-client.js';
 export { createKafkaProducer, type KafkaProducerOptions } from './kafka-producer.js';
 export { createKafkaConsumer, type KafkaConsumerOptions } from './kafka-consumer.js';

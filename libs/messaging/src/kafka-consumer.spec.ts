@@ -170,7 +170,7 @@ describe('Kafka producer and consumer', () => {
     expect(second).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
   });
 
-  it('reports the backlog as lag() and scoregate_consumer_lag, both 0 after catch-up', async () => {
+  it('reports the backlog as lag() and scoregate.messaging.consumer.lag, both 0 after catch-up', async () => {
     const topic = await topicWith(2);
     await producer.send(topic, records(4, 50));
     let release!: () => void;

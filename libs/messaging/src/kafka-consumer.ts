@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { context } from '@scoregate/telemetry';
-import { backoffDelay, defaultBackoff, pause, type BackoffOptions } from './backoff.js';
+import { backoffDelay, defaultBackoff, pause, type BackoffOptions } from '@scoregate/resilience';
 import { createLagReader } from './kafka-admin.js';
 import { createKafkaClient, type KafkaConnection } from './kafka-client.js';
 import { registerConsumerLag } from './consumer-lag-metric.js';

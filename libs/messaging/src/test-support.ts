@@ -26,10 +26,12 @@ export async function waitUntil(
 export function installTelemetryForTests(): { collectLag(): Promise<Map<string, number>> } {
   const telemetry = installTestTelemetry();
   return {
-    /** `scoregate_consumer_lag` by `group/topic/partition`, as an exporter would read it now. */
+    /** `scoregate.messaging.consumer.lag` by `group/topic/partition`, as an exporter would read it now. */
     async collectLag() {
       const values = new Map<string, number>();
-      for (const { attributes, value } of await telemetry.collect('scoregate_consumer_lag')) {
+      for (const { attributes, value } of await telemetry.collect(
+        'scoregate.messaging.consumer.lag',
+      )) {
         const { group, topic, partition } = attributes;
         values.set(`${String(group)}/${String(topic)}/${String(partition)}`, value);
       }

@@ -1,3 +1,4 @@
+export { backoffDelay, defaultBackoff, pause, type BackoffOptions } from './backoff.js';
 export { nowMs } from './clock.js';
 export { Budget } from './budget.js';
 export { LatencyTracker, type LatencyTrackerOptions } from './latency-tracker.js';

@@ -24,7 +24,7 @@ export interface FeatureIngestorOptions {
 export function createFeatureIngestor(options: FeatureIngestorOptions): BatchHandler {
   const { catalog, store, deadLetters, logger } = options;
   const events = getMeter('@scoregate/feature-service').createCounter(
-    'scoregate_feature_ingest_events',
+    'scoregate.feature.ingest.events',
     { description: 'FeatureUpdated events ingested, by outcome', unit: '{event}' },
   );
 

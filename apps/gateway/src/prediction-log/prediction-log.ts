@@ -4,6 +4,7 @@ import { create, toBinary, toJsonString, type MessageInitShape } from '@bufbuild
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { PredictionLoggedSchema } from '@scoregate/contracts';
 import { createKafkaProducer, type MessageProducer } from '@scoregate/messaging';
+import { backoffDelay, pause } from '@scoregate/resilience';
 import { context, getMeter, propagation, trace, type Logger } from '@scoregate/telemetry';
 
 /** What `record()` takes: a PredictionLogged as built by `predictionEventFromAnswer`. */
@@ -93,18 +94,18 @@ interface Sink {
  * to Kafka (record key = request id) or, without brokers, to a JSON-lines file. While the sink
  * fails, events wait and the same batch is retried, so they arrive in order once it is back.
  * A full buffer drops new events; each drop is counted in `stats().dropped` and in the counter
- * `scoregate_prediction_log_dropped`, and a log line says when dropping starts and stops.
+ * `scoregate.prediction_log.dropped`, and a log line says when dropping starts and stops.
  */
 export function createPredictionLog(options: PredictionLogOptions, logger: Logger): PredictionLog {
   const log = logger.child({ component: 'prediction-log' });
   const sink = options.sink.kind === 'kafka' ? kafkaSink(options) : fileSink(options.sink.path);
   const retry = options.retry ?? { initialMs: 100, maxMs: 2_000 };
   const meter = getMeter('@scoregate/gateway');
-  const droppedCounter = meter.createCounter('scoregate_prediction_log_dropped', {
+  const droppedCounter = meter.createCounter('scoregate.prediction_log.dropped', {
     description: 'Prediction events dropped because the buffer was full or the log closed',
     unit: '{event}',
   });
-  const bufferedGauge = meter.createObservableGauge('scoregate_prediction_log_buffered', {
+  const bufferedGauge = meter.createObservableGauge('scoregate.prediction_log.buffered', {
     description: 'Prediction events waiting to be sent',
     unit: '{event}',
   });
@@ -227,10 +228,7 @@ export function createPredictionLog(options: PredictionLogOptions, logger: Logge
             'prediction log: send failed; keeping events buffered and retrying',
           );
         if (giveUp.signal.aborted) return;
-        await pause(
-          Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 20)),
-          giveUp.signal,
-        );
+        await pause(backoffDelay(retry, attempt), giveUp.signal);
         if (giveUp.signal.aborted) return;
         continue;
       }
@@ -392,20 +390,6 @@ function toEvent(p: Pending) {
   const event = create(PredictionLoggedSchema, typeof p.init === 'function' ? p.init() : p.init);
   event.loggedAt ??= timestampFromMs(p.loggedAtMs);
   return event;
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function delay(ms: number): Promise<void> {

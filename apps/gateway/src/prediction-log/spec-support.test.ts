@@ -15,9 +15,9 @@ import { featuresUsed, predictionEventFromAnswer } from './prediction-event.js';
 export function installTelemetryForTests(): { collectDropped(): Promise<number> } {
   const telemetry = installTestTelemetry();
   return {
-    /** The sum of `scoregate_prediction_log_dropped` over its attributes, as an exporter reads it. */
+    /** The sum of `scoregate.prediction_log.dropped` over its attributes, as an exporter reads it. */
     async collectDropped() {
-      const points = await telemetry.collect('scoregate_prediction_log_dropped');
+      const points = await telemetry.collect('scoregate.prediction_log.dropped');
       return points.reduce((sum, point) => sum + point.value, 0);
     },
   };

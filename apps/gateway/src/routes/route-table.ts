@@ -1,5 +1,6 @@
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import type { ModelVersion, RegistryService, Scorer, WatchResponse } from '@scoregate/contracts';
+import { backoffDelay, pause } from '@scoregate/resilience';
 import { Code, RpcError, type CallContext, type RpcClient, type RpcLogger } from '@scoregate/rpc';
 import { getMeter } from '@scoregate/telemetry';
 import type { ChainModel, Route, RouteResolver } from '../route-resolver.js';
@@ -82,8 +83,11 @@ function toChainModel(model: string, alias: string, version: ModelVersion): Chai
  */
 export function createRouteTable(options: RouteTableOptions): RouteTable {
   const { registry, logger } = options;
-  const minBackoffMs = options.minBackoffMs ?? 100;
-  const maxBackoffMs = options.maxBackoffMs ?? 2_000;
+  const backoff = {
+    initialMs: options.minBackoffMs ?? 100,
+    maxMs: options.maxBackoffMs ?? 2_000,
+    jitter: true,
+  };
   const meter = getMeter('scoregate.gateway');
   const watchRestarts = meter.createCounter('scoregate.gateway.route_watch.restarts', {
     description: 'Times the gateway resumed its registry watch after the stream ended or failed',
@@ -243,9 +247,8 @@ export function createRouteTable(options: RouteTableOptions): RouteTable {
       if (stopping.signal.aborted) break;
       counts.watchRestarts++;
       watchRestarts.add(1);
-      const delay = Math.min(maxBackoffMs, minBackoffMs * 2 ** attempt);
       attempt++;
-      await sleep(delay * (0.5 + Math.random() / 2), stopping.signal);
+      await pause(backoffDelay(backoff, attempt), stopping.signal);
     }
   }
 
@@ -323,17 +326,4 @@ export function createRouteTable(options: RouteTableOptions): RouteTable {
       await running.catch(() => undefined);
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
