@@ -12,19 +12,6 @@ import { writeRows } from './redis-store-write.js';
 
 export { DEFAULT_KEY_PREFIX } from './redis-store-layout.js';
 
-/**
- * The Redis online store. Its parts, one module each:
- *
- * - redis-store-layout.ts: where features lie (one hash per entity, a field per feature and an
- *   event-time field per view) and how values are encoded;
- * - redis-store-read.ts: a read as one pipeline of HMGETs, answered OK, STALE or MISSING;
- * - redis-store-write.ts and redis-store-scripts.ts: writes through one Lua script that never
- *   puts an older row over a newer one;
- * - redis-store-connection.ts: the fail-fast connection (no offline queue, no retries, every call
- *   bounded by its deadline; ioredis reconnects by itself).
- *
- * Requires Redis >= 7.0 (PEXPIRETIME in the write script).
- */
 export interface RedisFeatureStoreOptions extends RedisConnectionOptions {
   readonly catalog: FeatureCatalog;
   /** Prepended to every key; default `sg:f:`. */
@@ -42,6 +29,19 @@ export interface RedisFeatureStore extends FeatureStore {
   close(): Promise<void>;
 }
 
+/**
+ * The Redis online store. Its parts, one module each:
+ *
+ * - redis-store-layout.ts: where features lie (one hash per entity, a field per feature and an
+ *   event-time field per view) and how values are encoded;
+ * - redis-store-read.ts: a read as one pipeline of HMGETs, answered OK, STALE or MISSING;
+ * - redis-store-write.ts and redis-store-scripts.ts: writes through one Lua script that never
+ *   puts an older row over a newer one;
+ * - redis-store-connection.ts: the fail-fast connection (no offline queue, no retries, every call
+ *   bounded by its deadline; ioredis reconnects by itself).
+ *
+ * Requires Redis >= 7.0 (PEXPIRETIME in the write script).
+ */
 export function createRedisFeatureStore(options: RedisFeatureStoreOptions): RedisFeatureStore {
   const connection = new RedisConnection(options);
   defineWriteRowsScript(connection.redis);
