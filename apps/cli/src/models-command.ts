@@ -11,6 +11,7 @@ import {
   ModelVersionSpecSchema,
   UploadHeaderSchema,
   type ModelVersionSpec,
+  type UploadHeader,
   type UploadModelVersionRequest,
 } from '@scoregate/contracts';
 import {
@@ -92,24 +93,12 @@ export async function pushModel(options: PushOptions, io: CommandIo): Promise<nu
     notTTYSchedule: 100,
     clearOnComplete: false,
   });
-  async function* messages(): AsyncGenerator<UploadModelVersionRequest> {
-    yield { content: { case: 'header', value: header } } as UploadModelVersionRequest;
-    let sent = 0;
-    for await (const chunk of createReadStream(options.file, {
-      highWaterMark: UPLOAD_CHUNK_BYTES,
-    })) {
-      const bytes = chunk as Buffer;
-      sent += bytes.length;
-      bar.update(sent);
-      yield {
-        content: { case: 'chunk', value: new Uint8Array(bytes) },
-      } as UploadModelVersionRequest;
-    }
-  }
   return withRegistry(options.registry, io, async (client) => {
     bar.start(size, 0);
     try {
-      const response = await client.uploadModelVersion(messages(), { timeoutMs: 10 * 60_000 });
+      const response = await client.uploadModelVersion(uploadMessages(header, options.file, bar), {
+        timeoutMs: 10 * 60_000,
+      });
       bar.update(size);
       bar.stop();
       const version = response.version!;
@@ -122,6 +111,22 @@ export async function pushModel(options: PushOptions, io: CommandIo): Promise<nu
       bar.stop();
     }
   });
+}
+
+/** The upload stream: the header, then the file in chunks, moving the bar as they go. */
+async function* uploadMessages(
+  header: UploadHeader,
+  file: string,
+  bar: SingleBar,
+): AsyncGenerator<UploadModelVersionRequest> {
+  yield { content: { case: 'header', value: header } } as UploadModelVersionRequest;
+  let sent = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: UPLOAD_CHUNK_BYTES })) {
+    const bytes = chunk as Buffer;
+    sent += bytes.length;
+    bar.update(sent);
+    yield { content: { case: 'chunk', value: new Uint8Array(bytes) } } as UploadModelVersionRequest;
+  }
 }
 
 async function hashFile(file: string): Promise<string> {
@@ -189,23 +194,33 @@ export function showModel(options: ShowOptions, io: CommandIo): Promise<number> 
   });
 }
 
-export interface AliasSetOptions {
+export interface AliasRemoveOptions {
   readonly registry: string;
   readonly model: string;
   readonly alias: string;
-  readonly version: string;
   readonly reason?: string;
+}
+
+export interface AliasSetOptions extends AliasRemoveOptions {
+  readonly version: string;
   readonly expectedVersion?: string;
+}
+
+/** The alias a change is about, and why (by default, that this user `done` it with the CLI). */
+function aliasChange(options: AliasRemoveOptions, done: string) {
+  return {
+    model: options.model,
+    alias: options.alias,
+    reason: options.reason ?? `${done} with the scoregate CLI by ${whoAmI()}`,
+  };
 }
 
 /** `models alias set`: points an alias at a version (optionally compare-and-set). */
 export function setAlias(options: AliasSetOptions, io: CommandIo): Promise<number> {
   return withRegistry(options.registry, io, async (client) => {
     const { moved, revision } = await client.setAlias({
-      model: options.model,
-      alias: options.alias,
+      ...aliasChange(options, 'set'),
       version: options.version,
-      reason: options.reason ?? `set with the scoregate CLI by ${whoAmI()}`,
       movedBy: whoAmI(),
       ...(options.expectedVersion === undefined
         ? {}
@@ -219,20 +234,11 @@ export function setAlias(options: AliasSetOptions, io: CommandIo): Promise<numbe
   });
 }
 
-export interface AliasRemoveOptions {
-  readonly registry: string;
-  readonly model: string;
-  readonly alias: string;
-  readonly reason?: string;
-}
-
 /** `models alias rm`: removes an alias (refused while a scorer uses it). */
 export function removeAlias(options: AliasRemoveOptions, io: CommandIo): Promise<number> {
   return withRegistry(options.registry, io, async (client) => {
     const { deleted, revision } = await client.deleteAlias({
-      model: options.model,
-      alias: options.alias,
-      reason: options.reason ?? `removed with the scoregate CLI by ${whoAmI()}`,
+      ...aliasChange(options, 'removed'),
       deletedBy: whoAmI(),
     });
     io.out(

@@ -32,6 +32,8 @@ const seedSchema = z.array(
   }),
 );
 
+type SeedEntity = z.infer<typeof seedSchema>[number];
+
 /**
  * Reads demo entities (`[{ entityType, key, features: { name: value } }]`) and turns them into
  * one row per view of the entity's type, stamped `eventTimeMs`. Each feature must belong to
@@ -43,6 +45,20 @@ export async function loadSeedRows(
   eventTimeMs: number,
 ): Promise<FeatureRowWrite[]> {
   const source = typeof file === 'string' ? file : fileURLToPath(file);
+  const entities = await readSeedFile(file, source);
+  return entities.flatMap((entity, e) => {
+    const where = `${source}: [${e}] (${entity.entityType} "${entity.key}")`;
+    return [...valuesByView(entity, catalog, where)].map(([view, values]) => ({
+      entity: { entityType: entity.entityType, key: entity.key },
+      view: view.name,
+      values,
+      eventTimeMs,
+    }));
+  });
+}
+
+/** The entities of the seed file; a SeedError names the file and the first wrong entry. */
+async function readSeedFile(file: string | URL, source: string): Promise<SeedEntity[]> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
@@ -58,45 +74,50 @@ export async function loadSeedRows(
       `${source}: ${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${issue.message}`,
     );
   }
-  const rows: FeatureRowWrite[] = [];
-  parsed.data.forEach((entity, e) => {
-    const where = `${source}: [${e}] (${entity.entityType} "${entity.key}")`;
-    const views = catalog.views.filter((view) => view.entityType === entity.entityType);
-    if (views.length === 0)
-      throw new SeedError(`${where}: no feature view holds entity type "${entity.entityType}"`);
-    const byView = new Map<FeatureViewDefinition, Map<string, FeatureScalar>>();
-    for (const [name, raw] of Object.entries(entity.features)) {
-      const owners = views.filter((view) => view.feature(name) !== undefined);
-      if (owners.length !== 1) {
-        const reason =
-          owners.length === 0
-            ? 'is in no view'
-            : `is ambiguous (views ${owners.map((v) => v.name).join(', ')})`;
-        throw new SeedError(
-          `${where}: feature "${name}" ${reason} of entity type "${entity.entityType}"`,
-        );
-      }
-      const view = owners[0]!;
-      const scalar = toScalar(view.feature(name)!, raw);
-      if (scalar === undefined) {
-        throw new SeedError(
-          `${where}: feature "${name}": expected ${dtypeName(view.feature(name)!.dtype)}, got ${JSON.stringify(raw)}`,
-        );
-      }
-      const values = byView.get(view) ?? new Map<string, FeatureScalar>();
-      values.set(name, scalar);
-      byView.set(view, values);
+  return parsed.data;
+}
+
+/** The entity's feature values grouped by the view each feature belongs to. */
+function valuesByView(
+  entity: SeedEntity,
+  catalog: FeatureCatalog,
+  where: string,
+): Map<FeatureViewDefinition, Map<string, FeatureScalar>> {
+  const views = catalog.views.filter((view) => view.entityType === entity.entityType);
+  if (views.length === 0)
+    throw new SeedError(`${where}: no feature view holds entity type "${entity.entityType}"`);
+  const byView = new Map<FeatureViewDefinition, Map<string, FeatureScalar>>();
+  for (const [name, raw] of Object.entries(entity.features)) {
+    const view = ownerView(views, name, entity.entityType, where);
+    const scalar = toScalar(view.feature(name)!, raw);
+    if (scalar === undefined) {
+      throw new SeedError(
+        `${where}: feature "${name}": expected ${dtypeName(view.feature(name)!.dtype)}, got ${JSON.stringify(raw)}`,
+      );
     }
-    for (const [view, values] of byView) {
-      rows.push({
-        entity: { entityType: entity.entityType, key: entity.key },
-        view: view.name,
-        values,
-        eventTimeMs,
-      });
-    }
-  });
-  return rows;
+    const values = byView.get(view) ?? new Map<string, FeatureScalar>();
+    values.set(name, scalar);
+    byView.set(view, values);
+  }
+  return byView;
+}
+
+/** The one view among `views` (those of the entity type) that holds feature `name`. */
+function ownerView(
+  views: readonly FeatureViewDefinition[],
+  name: string,
+  entityType: string,
+  where: string,
+): FeatureViewDefinition {
+  const owners = views.filter((view) => view.feature(name) !== undefined);
+  if (owners.length !== 1) {
+    const reason =
+      owners.length === 0
+        ? 'is in no view'
+        : `is ambiguous (views ${owners.map((v) => v.name).join(', ')})`;
+    throw new SeedError(`${where}: feature "${name}" ${reason} of entity type "${entityType}"`);
+  }
+  return owners[0]!;
 }
 
 function toScalar(

@@ -1,3 +1,5 @@
+import type { Redis, Result } from 'ioredis';
+
 /**
  * The conditional write, run atomically inside Redis (one EVALSHA per chunk of rows, cached by
  * ioredis `defineCommand`). Because the check of the stored event time and the write happen in
@@ -80,3 +82,17 @@ for k = 1, #KEYS do
 end
 return { applied, skipped }
 `;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    scoregateWriteRows(
+      numKeys: number,
+      ...keysAndArgs: (string | Buffer)[]
+    ): Result<[number, number], Context>;
+  }
+}
+
+/** Makes `redis.scoregateWriteRows(…)` run WRITE_ROWS_LUA. */
+export function defineWriteRowsScript(redis: Redis): void {
+  redis.defineCommand('scoregateWriteRows', { lua: WRITE_ROWS_LUA });
+}

@@ -11,12 +11,8 @@ import {
   int64,
 } from './feature-store.behaviour.js';
 import { FeatureStoreUnavailableError } from './feature-store.js';
-import {
-  createRedisFeatureStore,
-  decodeFeatureValue,
-  encodeFeatureValue,
-  type RedisFeatureStore,
-} from './redis-store.js';
+import { createRedisFeatureStore, type RedisFeatureStore } from './redis-store.js';
+import { decodeFeatureValue, encodeFeatureValue } from './redis-store-layout.js';
 import { startPrivateRedis } from '@scoregate/test-servers';
 import { loadConfig } from '@scoregate/config';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,8 @@
-import { timestampMs } from '@bufbuild/protobuf/wkt';
+import { timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 import {
   ValueType,
   type EntityKey,
+  type FeatureRow,
   type FeatureValue,
   type GetFeaturesRequest,
   type WriteFeaturesRequest,
@@ -9,7 +10,12 @@ import {
 import { Code, RpcError } from '@scoregate/rpc';
 import { isScoregateName, parseFeatureRef, type FeatureRef } from './feature-ref.js';
 import type { EntityRef, FeatureRowWrite, FeatureScalar } from './feature-store.js';
-import { dtypeName, type FeatureCatalog, type FeatureDefinition } from './feature-views.js';
+import {
+  dtypeName,
+  type FeatureCatalog,
+  type FeatureDefinition,
+  type FeatureViewDefinition,
+} from './feature-views.js';
 
 /** Limits stated in proto/scoregate/feature/v1/feature.proto and common.proto. */
 export const limits = {
@@ -29,24 +35,13 @@ export function validateGetFeaturesRequest(
   request: GetFeaturesRequest,
   catalog: FeatureCatalog,
 ): { entities: EntityRef[]; refs: FeatureRef[] } {
-  if (request.entities.length === 0)
-    throw RpcError.invalidArgument('entities', 'at least one entity is required');
-  if (request.entities.length > limits.entities) {
-    throw RpcError.invalidArgument(
-      'entities',
-      `at most ${limits.entities} entities are allowed, got ${request.entities.length}`,
-    );
-  }
+  checkCount('entities', request.entities.length, limits.entities, ['entity', 'entities']);
   const entities = request.entities.map((entity, e) => checkEntity(entity, `entities[${e}]`));
 
-  if (request.featureRefs.length === 0)
-    throw RpcError.invalidArgument('feature_refs', 'at least one feature ref is required');
-  if (request.featureRefs.length > limits.featureRefs) {
-    throw RpcError.invalidArgument(
-      'feature_refs',
-      `at most ${limits.featureRefs} feature refs are allowed, got ${request.featureRefs.length}`,
-    );
-  }
+  checkCount('feature_refs', request.featureRefs.length, limits.featureRefs, [
+    'feature ref',
+    'feature refs',
+  ]);
   const seen = new Map<string, number>();
   const refs = request.featureRefs.map((text, r) => {
     const field = `feature_refs[${r}]`;
@@ -77,59 +72,78 @@ export function validateWriteFeaturesRequest(
   request: WriteFeaturesRequest,
   catalog: FeatureCatalog,
 ): FeatureRowWrite[] {
-  if (request.rows.length === 0)
-    throw RpcError.invalidArgument('rows', 'at least one row is required');
-  if (request.rows.length > limits.rows) {
+  checkCount('rows', request.rows.length, limits.rows, ['row', 'rows']);
+  return request.rows.map((row, i) => checkRow(row, `rows[${i}]`, catalog));
+}
+
+function checkRow(row: FeatureRow, field: string, catalog: FeatureCatalog): FeatureRowWrite {
+  if (row.entity === undefined) throw RpcError.invalidArgument(`${field}.entity`, 'is required');
+  const entity = checkEntity(row.entity, `${field}.entity`);
+  if (row.view === '') throw RpcError.invalidArgument(`${field}.view`, 'is required');
+  if (!isScoregateName(row.view))
     throw RpcError.invalidArgument(
-      'rows',
-      `at most ${limits.rows} rows are allowed, got ${request.rows.length}`,
+      `${field}.view`,
+      `must be a Scoregate name, got ${quote(row.view)}`,
+    );
+  const view = catalog.view(row.view);
+  if (view === undefined) throw notFound(`${field}.view`, `unknown view ${quote(row.view)}`);
+  if (entity.entityType !== view.entityType) {
+    throw RpcError.invalidArgument(
+      `${field}.entity.entity_type`,
+      `must be ${quote(view.entityType)} (the entity type of view ${quote(view.name)}), got ${quote(entity.entityType)}`,
     );
   }
-  return request.rows.map((row, i) => {
-    const field = `rows[${i}]`;
-    if (row.entity === undefined) throw RpcError.invalidArgument(`${field}.entity`, 'is required');
-    const entity = checkEntity(row.entity, `${field}.entity`);
-    if (row.view === '') throw RpcError.invalidArgument(`${field}.view`, 'is required');
-    if (!isScoregateName(row.view))
-      throw RpcError.invalidArgument(
-        `${field}.view`,
-        `must be a Scoregate name, got ${quote(row.view)}`,
-      );
-    const view = catalog.view(row.view);
-    if (view === undefined) throw notFound(`${field}.view`, `unknown view ${quote(row.view)}`);
-    if (entity.entityType !== view.entityType) {
-      throw RpcError.invalidArgument(
-        `${field}.entity.entity_type`,
-        `must be ${quote(view.entityType)} (the entity type of view ${quote(view.name)}), got ${quote(entity.entityType)}`,
-      );
-    }
-    const names = Object.keys(row.values);
-    if (names.length === 0)
-      throw RpcError.invalidArgument(`${field}.values`, 'at least one value is required');
-    const values = new Map<string, FeatureScalar | undefined>();
-    for (const name of names) {
-      const valueField = `${field}.values[${quote(name)}]`;
-      const feature = view.feature(name);
-      if (feature === undefined)
-        throw notFound(valueField, `unknown feature ${quote(name)} in view ${quote(view.name)}`);
-      values.set(name, checkValue(row.values[name]!, feature, valueField));
-    }
-    if (row.eventTime === undefined)
-      throw RpcError.invalidArgument(`${field}.event_time`, 'is required');
-    const { seconds, nanos } = row.eventTime;
-    if (
-      seconds < MIN_TIMESTAMP_SECONDS ||
-      seconds > MAX_TIMESTAMP_SECONDS ||
-      nanos < 0 ||
-      nanos > 999_999_999
-    ) {
-      throw RpcError.invalidArgument(
-        `${field}.event_time`,
-        'must be a valid timestamp between years 1 and 9999',
-      );
-    }
-    return { entity, view: view.name, values, eventTimeMs: timestampMs(row.eventTime) };
-  });
+  const values = checkValues(row.values, view, `${field}.values`);
+  return { entity, view: view.name, values, eventTimeMs: checkEventTime(row.eventTime, field) };
+}
+
+/** The row's values by feature name; each must be a feature of `view`, of its dtype. */
+function checkValues(
+  rowValues: FeatureRow['values'],
+  view: FeatureViewDefinition,
+  field: string,
+): Map<string, FeatureScalar | undefined> {
+  const names = Object.keys(rowValues);
+  if (names.length === 0) throw RpcError.invalidArgument(field, 'at least one value is required');
+  const values = new Map<string, FeatureScalar | undefined>();
+  for (const name of names) {
+    const valueField = `${field}[${quote(name)}]`;
+    const feature = view.feature(name);
+    if (feature === undefined)
+      throw notFound(valueField, `unknown feature ${quote(name)} in view ${quote(view.name)}`);
+    values.set(name, checkValue(rowValues[name]!, feature, valueField));
+  }
+  return values;
+}
+
+/** The event time in epoch ms, within google.protobuf.Timestamp's valid range. */
+function checkEventTime(eventTime: Timestamp | undefined, field: string): number {
+  if (eventTime === undefined) throw RpcError.invalidArgument(`${field}.event_time`, 'is required');
+  const { seconds, nanos } = eventTime;
+  if (
+    seconds < MIN_TIMESTAMP_SECONDS ||
+    seconds > MAX_TIMESTAMP_SECONDS ||
+    nanos < 0 ||
+    nanos > 999_999_999
+  ) {
+    throw RpcError.invalidArgument(
+      `${field}.event_time`,
+      'must be a valid timestamp between years 1 and 9999',
+    );
+  }
+  return timestampMs(eventTime);
+}
+
+/** At least one item and at most `max`, or INVALID_ARGUMENT on `field`. */
+function checkCount(
+  field: string,
+  count: number,
+  max: number,
+  [one, many]: readonly [string, string],
+): void {
+  if (count === 0) throw RpcError.invalidArgument(field, `at least one ${one} is required`);
+  if (count > max)
+    throw RpcError.invalidArgument(field, `at most ${max} ${many} are allowed, got ${count}`);
 }
 
 function checkEntity(entity: EntityKey, field: string): EntityRef {
