@@ -96,7 +96,7 @@ describe('loadCatalogue', () => {
     });
     const error = await loadError({ catalogueFile: file });
     expect(error.message).toContain(
-      'scorers[0] "truck-roll-priority".scoreOutput: "probability" is not an output of truck-roll-gbt version 1',
+      'scorers[0] "truck-roll-priority".score_output: "probability" is not an output of truck-roll-gbt version 1',
     );
   });
 
