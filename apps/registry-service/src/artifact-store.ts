@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-
-const SHA256 = /^[0-9a-f]{64}$/;
+import { isSha256 } from './names.js';
 
 /** An upload being received: a private folder holding `model.onnx` until it is placed or discarded. */
 export interface StagedArtifact {
@@ -50,7 +49,7 @@ export async function createArtifactStore(dataDir: string): Promise<ArtifactStor
   await mkdir(staging, { recursive: true });
 
   const pathOf = (sha256: string) => {
-    if (!SHA256.test(sha256)) throw new Error(`not a sha256 digest: "${sha256}"`);
+    if (!isSha256(sha256)) throw new Error(`not a sha256 digest: "${sha256}"`);
     return path.join(artifacts, sha256);
   };
   return {
@@ -116,7 +115,7 @@ async function removeUnreferenced(
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const entry of await readdir(artifacts)) {
-    if (SHA256.test(entry) && referenced.has(entry)) continue;
+    if (isSha256(entry) && referenced.has(entry)) continue;
     await rm(path.join(artifacts, entry), { recursive: true, force: true });
     removed.push(entry);
   }

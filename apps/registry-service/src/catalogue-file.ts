@@ -1,8 +1,7 @@
 import { create, fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { AliasMovedSchema, ScorerSchema, type AliasMoved, type Scorer } from '@scoregate/contracts';
-import { RpcError } from '@scoregate/rpc';
-import { CatalogueError, checker, listOf, readJson, type Checker } from './catalogue-json.js';
+import { applyServiceRules, checker, listOf, readJson, type Checker } from './catalogue-json.js';
 import { CATALOGUE_IDENTITY, type ModelEntry } from './model-manifest.js';
 import { isName, isVersionNumber, nameRule, versionRule } from './names.js';
 import { checkScorerFields, checkScorerReferences, type VersionLookup } from './scorer-rules.js';
@@ -112,14 +111,11 @@ async function scorersOf(catalogue: CatalogueFile, raw: unknown): Promise<Map<st
 }
 
 /** The rules and messages of RegistryService.PutScorer, each field named under `at`. */
-async function checkScorer(catalogue: CatalogueFile, scorer: Scorer, at: string): Promise<void> {
-  try {
+function checkScorer(catalogue: CatalogueFile, scorer: Scorer, at: string): Promise<void> {
+  return applyServiceRules(catalogue.file, async () => {
     checkScorerFields(scorer, at);
     await checkScorerReferences(scorer, lookupIn(catalogue.models), undefined, at);
-  } catch (error) {
-    if (!(error instanceof RpcError)) throw error;
-    throw new CatalogueError(`${catalogue.file}: ${error.message}`, { cause: error });
-  }
+  });
 }
 
 function lookupIn(models: Map<string, ModelEntry>): VersionLookup {

@@ -1,10 +1,27 @@
 import { readFile, stat } from 'node:fs/promises';
+import { RpcError } from '@scoregate/rpc';
 
 /** The catalogue files are wrong; the message names the file and the entry at fault. */
 export class CatalogueError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CatalogueError';
+  }
+}
+
+/**
+ * Runs the service's own checks (those of an RPC) on an entry parsed from `file`: the RpcError
+ * naming the field at fault becomes a CatalogueError naming the file too.
+ */
+export async function applyServiceRules(
+  file: string,
+  rules: () => void | Promise<void>,
+): Promise<void> {
+  try {
+    await rules();
+  } catch (error) {
+    if (!(error instanceof RpcError)) throw error;
+    throw new CatalogueError(`${file}: ${error.message}`, { cause: error });
   }
 }
 

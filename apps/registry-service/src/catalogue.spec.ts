@@ -120,6 +120,21 @@ describe('loadCatalogue', () => {
     expect(error.message).toContain('the manifest says b94d1308');
   });
 
+  it('fails when a manifest entry breaks a rule of an upload, naming the file, entry and field', async () => {
+    const fixtures = path.join(await tempDir(), 'fixtures');
+    await cp(path.dirname(DEFAULT_MANIFEST_FILE), fixtures, { recursive: true });
+    const manifestFile = path.join(fixtures, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as {
+      models: { outputs: { datatype: string }[] }[];
+    };
+    manifest.models[0]!.outputs[0]!.datatype = 'FLOAT';
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    const error = await loadError({ manifestFile });
+    expect(error.message).toContain(
+      `${manifestFile}: models[0] "truck-roll-gbt".outputs[0].datatype: must be a KServe v2 datatype`,
+    );
+  });
+
   it('refuses an artifact path that escapes the fixtures directory', async () => {
     const dir = await tempDir();
     const manifest = JSON.parse(await readFile(DEFAULT_MANIFEST_FILE, 'utf8')) as {

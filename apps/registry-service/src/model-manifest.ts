@@ -11,10 +11,10 @@ import {
   type ModelVersion,
   type TensorSpec,
 } from '@scoregate/contracts';
-import { PROTOCOL_DATATYPES } from '@scoregate/inference-protocol';
-import { checker, readJson, type Checker } from './catalogue-json.js';
-import { isFeatureRef, isName, isVersionNumber, nameRule, versionRule } from './names.js';
+import { applyServiceRules, checker, readJson, type Checker } from './catalogue-json.js';
+import { isName, isSha256, isVersionNumber, nameRule, versionRule } from './names.js';
 import { VALUE_TYPE_NAMES, VALUE_TYPES } from './value-types.js';
+import { checkVersionSpec } from './version-spec.js';
 
 /** Who registered the catalogue's versions and moved its aliases. */
 export const CATALOGUE_IDENTITY = 'catalogue';
@@ -48,7 +48,8 @@ interface EntryAt {
 
 /**
  * Reads the model manifest (tools/models/fixtures/manifest.json format): each entry becomes a
- * version, its artifact checked against the manifest's size and sha256.
+ * version, its artifact checked against the manifest's size and sha256, its spec checked with
+ * the rules of an upload (version-spec.ts).
  */
 export async function loadManifest(file: string): Promise<Map<string, ModelEntry>> {
   const { json, mtime } = await readJson(file);
@@ -79,6 +80,7 @@ export async function loadManifest(file: string): Promise<Map<string, ModelEntry
       registeredAt,
       spec: specOf({ check, entry, at }),
     });
+    await applyServiceRules(file, () => checkVersionSpec(modelVersion.spec!, at));
     addVersion(models, modelVersion, artifact);
   }
   return models;
@@ -142,8 +144,7 @@ async function artifactOf(
   fixturesDir: string,
 ): Promise<{ artifact: string; sha256: string; sizeBytes: number }> {
   const sha256 = check.string(entry['sha256'], `${at}.sha256`);
-  if (!/^[0-9a-f]{64}$/.test(sha256))
-    check.fail(`${at}.sha256`, 'must be 64 lower-case hex characters');
+  if (!isSha256(sha256)) check.fail(`${at}.sha256`, 'must be 64 lower-case hex characters');
   const sizeBytes = check.integer(entry['sizeBytes'], `${at}.sizeBytes`);
   if (sizeBytes <= 0) check.fail(`${at}.sizeBytes`, `must be positive (got ${sizeBytes})`);
   const fileName = check.string(entry['file'], `${at}.file`);
@@ -193,38 +194,19 @@ async function checkArtifact(
 
 /** The entry's features (one column each of the input tensor), input and outputs. */
 function contractOf({ check, entry, at }: EntryAt) {
-  const features = check.array(entry['features'], `${at}.features`);
-  if (features.length === 0) check.fail(`${at}.features`, 'must list at least one feature');
-  const inputs = features.map((raw, i) => featureInput(check, raw, `${at}.features[${i}]`));
-  const seen = new Set<string>();
-  for (const [i, input] of inputs.entries()) {
-    if (seen.has(input.ref))
-      check.fail(`${at}.features[${i}].ref`, `"${input.ref}" is listed twice`);
-    seen.add(input.ref);
-  }
+  const inputs = check
+    .array(entry['features'], `${at}.features`)
+    .map((raw, i) => featureInput(check, raw, `${at}.features[${i}]`));
   const input = tensorSpec(check, entry['input'], `${at}.input`);
-  const width = input.shape.length === 2 ? input.shape[1] : undefined;
-  if (input.shape[0] !== -1n || width !== BigInt(inputs.length)) {
-    check.fail(
-      `${at}.input.shape`,
-      `must be [-1, ${inputs.length}] (one column per feature; got [${input.shape.join(', ')}])`,
-    );
-  }
   const outputs = check
     .array(entry['outputs'], `${at}.outputs`)
     .map((raw, i) => tensorSpec(check, raw, `${at}.outputs[${i}]`));
-  if (outputs.length === 0) check.fail(`${at}.outputs`, 'must list at least one output');
   return { inputs, input, outputs };
 }
 
 function featureInput(check: Checker, raw: unknown, at: string): Omit<FeatureInput, '$typeName'> {
   const feature = check.object(raw, at);
   const ref = check.string(feature['ref'], `${at}.ref`);
-  if (!isFeatureRef(ref))
-    check.fail(
-      `${at}.ref`,
-      `must be "view:feature" or a bare feature name, each part a Scoregate name (got "${ref}")`,
-    );
   const dtypeName = check.string(feature['dtype'], `${at}.dtype`);
   const dtype = VALUE_TYPES[dtypeName];
   if (dtype === undefined)
@@ -238,20 +220,9 @@ function tensorSpec(check: Checker, raw: unknown, at: string): Omit<TensorSpec, 
   const tensor = check.object(raw, at);
   const name = check.string(tensor['name'], `${at}.name`);
   const datatype = check.string(tensor['datatype'], `${at}.datatype`);
-  if (!PROTOCOL_DATATYPES.has(datatype))
-    check.fail(
-      `${at}.datatype`,
-      `must be a KServe v2 datatype, one of ${[...PROTOCOL_DATATYPES].join(', ')} (got "${datatype}")`,
-    );
-  const shape = check.array(tensor['shape'], `${at}.shape`).map((dim, i) => {
-    const value = check.integer(dim, `${at}.shape[${i}]`);
-    if (value < -1 || value === 0)
-      check.fail(
-        `${at}.shape[${i}]`,
-        `must be positive, or -1 for a variable dimension (got ${value})`,
-      );
-    return BigInt(value);
-  });
+  const shape = check
+    .array(tensor['shape'], `${at}.shape`)
+    .map((dim, i) => BigInt(check.integer(dim, `${at}.shape[${i}]`)));
   const description = check.optionalString(tensor['description'], `${at}.description`) ?? '';
   return { name, datatype, shape, description };
 }
@@ -303,9 +274,6 @@ function lineageOf(check: Checker, raw: unknown, at: string, trainedWith: string
       check.fail(`${at}.${key}`, `must be an RFC 3339 time (got "${value}")`);
     return timestampFromDate(date);
   };
-  const parentVersion = text('parentVersion');
-  if (parentVersion !== '' && !isVersionNumber(parentVersion))
-    check.fail(`${at}.parentVersion`, versionRule(parentVersion));
   const parameters = Object.fromEntries(
     Object.entries(lineage)
       .filter(([key]) => !LINEAGE_FIELDS.has(key))
@@ -318,7 +286,7 @@ function lineageOf(check: Checker, raw: unknown, at: string, trainedWith: string
     codeRevision: text('codeRevision'),
     trainer: text('trainer') || trainedWith,
     parameters,
-    parentVersion,
+    parentVersion: text('parentVersion'),
   };
 }
 
