@@ -100,6 +100,16 @@ describe('loadCatalogue', () => {
     );
   });
 
+  it('fails when a scorer field breaks a rule of PutScorer, with its message under the entry', async () => {
+    const file = await demoVariant((demo) => {
+      demo.scorers[0]!['budget'] = '61s';
+    });
+    const error = await loadError({ catalogueFile: file });
+    expect(error.message).toBe(
+      `${file}: scorers[0] "truck-roll-priority".budget: must be positive and at most 60s (got 61000 ms)`,
+    );
+  });
+
   it('fails when a scorer is not valid canonical JSON for the Scorer message', async () => {
     const file = await demoVariant((demo) => {
       demo.scorers[0]!['budget'] = 'fifty milliseconds';
