@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-
-const SHA256 = /^[0-9a-f]{64}$/;
+import { isSha256 } from './names.js';
 
 /** An upload being received: a private folder holding `model.onnx` until it is placed or discarded. */
 export interface StagedArtifact {
@@ -50,65 +49,77 @@ export async function createArtifactStore(dataDir: string): Promise<ArtifactStor
   await mkdir(staging, { recursive: true });
 
   const pathOf = (sha256: string) => {
-    if (!SHA256.test(sha256)) throw new Error(`not a sha256 digest: "${sha256}"`);
+    if (!isSha256(sha256)) throw new Error(`not a sha256 digest: "${sha256}"`);
     return path.join(artifacts, sha256);
   };
-  const exists = (file: string) =>
-    stat(file).then(
-      () => true,
-      () => false,
-    );
-
   return {
     root,
     pathOf,
-    exists: (sha256) => exists(pathOf(sha256)),
-
-    async stage() {
-      const dir = path.join(staging, randomUUID());
-      await mkdir(dir);
-      const file = path.join(dir, 'model.onnx');
-      let placed: (() => Promise<void>) | undefined;
-      return {
-        file,
-        async place(sha256) {
-          if (placed) return placed;
-          const target = pathOf(sha256);
-          // Durable before it is referenced: a committed row never points at a half-written file.
-          const handle = await open(file, 'r');
-          await handle.sync().finally(() => handle.close());
-          try {
-            await link(file, target);
-            placed = () => unlink(target).catch(() => undefined);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-            placed = async () => undefined; // already stored by another version: not ours to undo
-          }
-          await syncDir(artifacts);
-          return placed;
-        },
-        discard: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-
+    exists: (sha256) =>
+      stat(pathOf(sha256)).then(
+        () => true,
+        () => false,
+      ),
+    stage: async () => stageIn(path.join(staging, randomUUID()), artifacts, pathOf),
     read: (sha256, chunkBytes) => createReadStream(pathOf(sha256), { highWaterMark: chunkBytes }),
-
     async sweep(referenced, stagingGraceMs = 15 * 60_000) {
-      for (const entry of await readdir(staging)) {
-        const folder = path.join(staging, entry);
-        const { mtimeMs } = await stat(folder).catch(() => ({ mtimeMs: Date.now() }));
-        if (Date.now() - mtimeMs >= stagingGraceMs)
-          await rm(folder, { recursive: true, force: true });
-      }
-      const removed: string[] = [];
-      for (const entry of await readdir(artifacts)) {
-        if (SHA256.test(entry) && referenced.has(entry)) continue;
-        await rm(path.join(artifacts, entry), { recursive: true, force: true });
-        removed.push(entry);
-      }
-      return removed;
+      await removeOldStaging(staging, stagingGraceMs);
+      return removeUnreferenced(artifacts, referenced);
     },
   };
+}
+
+/** A new staging folder `dir` whose file is placed into `artifacts` under its digest. */
+async function stageIn(
+  dir: string,
+  artifacts: string,
+  pathOf: (sha256: string) => string,
+): Promise<StagedArtifact> {
+  await mkdir(dir);
+  const file = path.join(dir, 'model.onnx');
+  let placed: (() => Promise<void>) | undefined;
+  return {
+    file,
+    async place(sha256) {
+      if (placed) return placed;
+      const target = pathOf(sha256);
+      // Durable before it is referenced: a committed row never points at a half-written file.
+      const handle = await open(file, 'r');
+      await handle.sync().finally(() => handle.close());
+      try {
+        await link(file, target);
+        placed = () => unlink(target).catch(() => undefined);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        placed = async () => undefined; // already stored by another version: not ours to undo
+      }
+      await syncDir(artifacts);
+      return placed;
+    },
+    discard: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+async function removeOldStaging(staging: string, graceMs: number): Promise<void> {
+  for (const entry of await readdir(staging)) {
+    const folder = path.join(staging, entry);
+    const { mtimeMs } = await stat(folder).catch(() => ({ mtimeMs: Date.now() }));
+    if (Date.now() - mtimeMs >= graceMs) await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** Removes every entry of `artifacts` that is not a referenced digest; returns their names. */
+async function removeUnreferenced(
+  artifacts: string,
+  referenced: ReadonlySet<string>,
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const entry of await readdir(artifacts)) {
+    if (isSha256(entry) && referenced.has(entry)) continue;
+    await rm(path.join(artifacts, entry), { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -96,7 +96,17 @@ describe('loadCatalogue', () => {
     });
     const error = await loadError({ catalogueFile: file });
     expect(error.message).toContain(
-      'scorers[0] "truck-roll-priority".scoreOutput: "probability" is not an output of truck-roll-gbt version 1',
+      'scorers[0] "truck-roll-priority".score_output: "probability" is not an output of truck-roll-gbt version 1',
+    );
+  });
+
+  it('fails when a scorer field breaks a rule of PutScorer, with its message under the entry', async () => {
+    const file = await demoVariant((demo) => {
+      demo.scorers[0]!['budget'] = '61s';
+    });
+    const error = await loadError({ catalogueFile: file });
+    expect(error.message).toBe(
+      `${file}: scorers[0] "truck-roll-priority".budget: must be positive and at most 60s (got 61000 ms)`,
     );
   });
 
@@ -118,6 +128,21 @@ describe('loadCatalogue', () => {
     const error = await loadError({ manifestFile });
     expect(error.message).toContain(`${manifestFile}: models[1] "truck-roll-logreg".file:`);
     expect(error.message).toContain('the manifest says b94d1308');
+  });
+
+  it('fails when a manifest entry breaks a rule of an upload, naming the file, entry and field', async () => {
+    const fixtures = path.join(await tempDir(), 'fixtures');
+    await cp(path.dirname(DEFAULT_MANIFEST_FILE), fixtures, { recursive: true });
+    const manifestFile = path.join(fixtures, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as {
+      models: { outputs: { datatype: string }[] }[];
+    };
+    manifest.models[0]!.outputs[0]!.datatype = 'FLOAT';
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    const error = await loadError({ manifestFile });
+    expect(error.message).toContain(
+      `${manifestFile}: models[0] "truck-roll-gbt".outputs[0].datatype: must be a KServe v2 datatype`,
+    );
   });
 
   it('refuses an artifact path that escapes the fixtures directory', async () => {

@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { WatchResponseSchema, type WatchResponse } from '@scoregate/contracts';
+import { createCommitWaiter } from './commit-waiter.js';
 import type { RegistryStore } from './store/registry-store.js';
 
 export interface ChangeFeedOptions {
@@ -25,35 +26,13 @@ export async function* watchChanges(
 ): AsyncGenerator<WatchResponse> {
   const pollMs = options.pollIntervalMs ?? 500;
   const batch = options.batchSize ?? 500;
-  let wake: (() => void) | undefined;
-  let latest = -1n;
-  const unsubscribe = store.onCommit((revision) => {
-    if (revision > latest) latest = revision;
-    wake?.();
-  });
-  const onStop = () => wake?.();
-  stop.addEventListener('abort', onStop);
+  const commits = createCommitWaiter(store);
   try {
     let cursor = fromRevision;
     let needSnapshot = fromRevision === 0n;
     while (!stop.aborted) {
       if (needSnapshot) {
-        const snapshot = await store.snapshot();
-        const item = { revision: snapshot.revision, snapshot: true } as const;
-        for (const value of snapshot.versions)
-          yield create(WatchResponseSchema, {
-            ...item,
-            change: { case: 'versionRegistered', value },
-          });
-        for (const value of snapshot.aliases)
-          yield create(WatchResponseSchema, { ...item, change: { case: 'aliasMoved', value } });
-        for (const value of snapshot.scorers)
-          yield create(WatchResponseSchema, { ...item, change: { case: 'scorerPut', value } });
-        yield create(WatchResponseSchema, {
-          ...item,
-          change: { case: 'snapshotComplete', value: {} },
-        });
-        cursor = snapshot.revision;
+        cursor = yield* snapshotChanges(store);
         needSnapshot = false;
         continue;
       }
@@ -66,19 +45,24 @@ export async function* watchChanges(
         yield change;
         cursor = change.revision;
       }
-      if (changes.length === batch || latest > cursor) continue;
-      // Idle: wait for a local commit, the poll interval, or the end.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      if (changes.length === batch || commits.latest > cursor) continue;
+      await commits.wait(pollMs, stop);
     }
   } finally {
-    unsubscribe();
-    stop.removeEventListener('abort', onStop);
+    commits.close();
   }
+}
+
+/** The store's state as Watch sends it, ended by snapshot_complete; returns its revision. */
+async function* snapshotChanges(store: RegistryStore): AsyncGenerator<WatchResponse, bigint> {
+  const snapshot = await store.snapshot();
+  const item = { revision: snapshot.revision, snapshot: true } as const;
+  for (const value of snapshot.versions)
+    yield create(WatchResponseSchema, { ...item, change: { case: 'versionRegistered', value } });
+  for (const value of snapshot.aliases)
+    yield create(WatchResponseSchema, { ...item, change: { case: 'aliasMoved', value } });
+  for (const value of snapshot.scorers)
+    yield create(WatchResponseSchema, { ...item, change: { case: 'scorerPut', value } });
+  yield create(WatchResponseSchema, { ...item, change: { case: 'snapshotComplete', value: {} } });
+  return snapshot.revision;
 }

@@ -1,3 +1,5 @@
+import { backoffDelay } from '@scoregate/resilience';
+import { createCommitWaiter, type CommitWaiter } from './commit-waiter.js';
 import type { RegistryEvents } from './registry-events.js';
 import type { RegistryStore } from './store/registry-store.js';
 
@@ -29,65 +31,86 @@ export interface EventRelay {
  * position, the relay says so and goes on from the current revision.
  */
 export function startEventRelay(options: EventRelayOptions): EventRelay {
-  const { store, events, name, logger } = options;
-  const pollMs = options.pollMs ?? 500;
   const stopping = new AbortController();
-  let wake: (() => void) | undefined;
-  const unsubscribe = store.onCommit(() => wake?.());
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      if (stopping.signal.aborted) wake();
-    });
-
-  const done = (async () => {
-    let position = await store.followerPosition(name);
-    let failures = 0;
-    while (!stopping.signal.aborted) {
-      try {
-        const { changes, complete } = await store.changesAfter(position, 200);
-        if (!complete) {
-          const current = await store.revision();
-          logger.warn(
-            { relay: name, from: String(position), to: String(current) },
-            `${name}: the change log no longer holds the changes after revision ${position}; events up to revision ${current} are skipped`,
-          );
-          position = current;
-          await store.setFollowerPosition(name, position);
-          continue;
-        }
-        for (const change of changes) {
-          if (stopping.signal.aborted) break;
-          await events.publish(change);
-          position = change.revision;
-        }
-        if (changes.length > 0) await store.setFollowerPosition(name, position);
-        failures = 0;
-        if (changes.length < 200) await pause(pollMs);
-      } catch (error) {
-        failures++;
-        const delay = Math.min(30_000, (options.retryMs ?? 1000) * 2 ** (failures - 1));
-        logger.warn(
-          { err: error, relay: name, revision: String(position + 1n), retryInMs: delay },
-          `${name}: could not publish the change after revision ${position}; retrying`,
-        );
-        await store.setFollowerPosition(name, position).catch(() => undefined);
-        await pause(delay);
-      }
-    }
-    await store.setFollowerPosition(name, position).catch(() => undefined);
-  })();
-
+  const commits = createCommitWaiter(options.store);
+  const relay = new Relay(options, stopping.signal, commits);
+  const done = relay.run();
   return {
     async stop() {
       stopping.abort();
-      wake?.();
       await done;
-      unsubscribe();
+      commits.close();
     },
   };
+}
+
+/** Changes read and published per round. */
+const BATCH = 200;
+
+/** What a round did: published a full batch (more may wait), less, or skipped trimmed changes. */
+type Round = 'full' | 'partial' | 'skipped';
+
+class Relay {
+  private position = 0n;
+
+  constructor(
+    private readonly options: EventRelayOptions,
+    private readonly stop: AbortSignal,
+    private readonly commits: CommitWaiter,
+  ) {}
+
+  async run(): Promise<void> {
+    const { store, name, logger } = this.options;
+    const backoff = { initialMs: this.options.retryMs ?? 1000, maxMs: 30_000 };
+    this.position = await store.followerPosition(name);
+    let failures = 0;
+    while (!this.stop.aborted) {
+      try {
+        const round = await this.publishNext();
+        if (round === 'skipped') continue;
+        failures = 0;
+        if (round === 'partial') await this.commits.wait(this.options.pollMs ?? 500, this.stop);
+      } catch (error) {
+        failures++;
+        const delay = backoffDelay(backoff, failures);
+        logger.warn(
+          { err: error, relay: name, revision: String(this.position + 1n), retryInMs: delay },
+          `${name}: could not publish the change after revision ${this.position}; retrying`,
+        );
+        await this.savePosition();
+        await this.commits.wait(delay, this.stop);
+      }
+    }
+    await this.savePosition();
+  }
+
+  /** Publishes the changes after the position, up to a batch, and saves the new position. */
+  private async publishNext(): Promise<Round> {
+    const { store, events, name, logger } = this.options;
+    const { changes, complete } = await store.changesAfter(this.position, BATCH);
+    if (!complete) {
+      const current = await store.revision();
+      logger.warn(
+        { relay: name, from: String(this.position), to: String(current) },
+        `${name}: the change log no longer holds the changes after revision ${this.position}; events up to revision ${current} are skipped`,
+      );
+      this.position = current;
+      await store.setFollowerPosition(name, this.position);
+      return 'skipped';
+    }
+    for (const change of changes) {
+      if (this.stop.aborted) break;
+      await events.publish(change);
+      this.position = change.revision;
+    }
+    if (changes.length > 0) await store.setFollowerPosition(name, this.position);
+    return changes.length < BATCH ? 'partial' : 'full';
+  }
+
+  /** Saves the position when it can; a failure here is retried by the next save. */
+  private async savePosition(): Promise<void> {
+    await this.options.store
+      .setFollowerPosition(this.options.name, this.position)
+      .catch(() => undefined);
+  }
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ValueType } from '@scoregate/contracts';
+import { VALUE_TYPE_NAMES, VALUE_TYPES } from './value-types.js';
 
 /** The feature views the feature-service serves (its FEATURE_VIEWS_FILE), read by the registry. */
 export const DEFAULT_FEATURE_VIEWS_FILE = fileURLToPath(
@@ -15,13 +16,6 @@ export interface FeatureViewSummary {
 
 /** View name → what a scorer check needs of it. */
 export type FeatureViews = ReadonlyMap<string, FeatureViewSummary>;
-
-const TYPES: Readonly<Record<string, ValueType>> = {
-  double: ValueType.DOUBLE,
-  int64: ValueType.INT64,
-  string: ValueType.STRING,
-  bool: ValueType.BOOL,
-};
 
 export class FeatureViewsError extends Error {}
 
@@ -49,10 +43,10 @@ export async function loadFeatureViews(file: string): Promise<FeatureViews> {
       throw new FeatureViewsError(`${file}: views[${i}]: needs name, entityType and features`);
     const features = new Map<string, ValueType>();
     for (const [j, f] of (view.features as { name?: unknown; dtype?: unknown }[]).entries()) {
-      const type = typeof f.dtype === 'string' ? TYPES[f.dtype] : undefined;
+      const type = typeof f.dtype === 'string' ? VALUE_TYPES[f.dtype] : undefined;
       if (typeof f.name !== 'string' || type === undefined)
         throw new FeatureViewsError(
-          `${file}: views[${i}].features[${j}]: needs a name and a dtype (double, int64, string, bool)`,
+          `${file}: views[${i}].features[${j}]: needs a name and a dtype (${VALUE_TYPE_NAMES})`,
         );
       features.set(f.name, type);
     }

@@ -5,6 +5,8 @@
  */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const VERSION_PATTERN = /^[1-9][0-9]{0,17}$/;
+/** A sha256 digest as the contracts write it: 64 lower-case hex characters. */
+export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
 export function isName(value: string): boolean {
   return NAME_PATTERN.test(value);
@@ -12,6 +14,10 @@ export function isName(value: string): boolean {
 
 export function isVersionNumber(value: string): boolean {
   return VERSION_PATTERN.test(value);
+}
+
+export function isSha256(value: string): boolean {
+  return SHA256_PATTERN.test(value);
 }
 
 /** `view:feature` with both parts names, or a bare feature name (request-time features). */

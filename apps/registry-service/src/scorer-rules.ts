@@ -21,6 +21,10 @@ export function checkScorerFields(scorer: Scorer, at = 'scorer'): void {
     if (value === '') throw RpcError.invalidArgument(field(f), 'is required');
     if (!isName(value)) throw RpcError.invalidArgument(field(f), nameRule(value));
   };
+  const share = (f: string, value: number) => {
+    if (!(value >= 0 && value <= 1))
+      throw RpcError.invalidArgument(field(f), `must be between 0 and 1 (got ${value})`);
+  };
   name('name', scorer.name);
   name('entity_type', scorer.entityType);
   if (scorer.budget === undefined)
@@ -43,25 +47,15 @@ export function checkScorerFields(scorer: Scorer, at = 'scorer'): void {
     name(`chain[${i}].model`, step.model);
     name(`chain[${i}].alias`, step.alias);
   }
-  const canary = scorer.canary;
-  if (canary) {
-    if (!(canary.share >= 0 && canary.share <= 1))
-      throw RpcError.invalidArgument(
-        field('canary.share'),
-        `must be between 0 and 1 (got ${canary.share})`,
-      );
-    if (canary.alias !== '') name('canary.alias', canary.alias);
+  if (scorer.canary) {
+    share('canary.share', scorer.canary.share);
+    if (scorer.canary.alias !== '') name('canary.alias', scorer.canary.alias);
   }
-  const shadow = scorer.shadow;
-  if (shadow) {
-    if (!(shadow.share >= 0 && shadow.share <= 1))
-      throw RpcError.invalidArgument(
-        field('shadow.share'),
-        `must be between 0 and 1 (got ${shadow.share})`,
-      );
-    if (shadow.model !== '') {
-      name('shadow.model', shadow.model);
-      name('shadow.alias', shadow.alias);
+  if (scorer.shadow) {
+    share('shadow.share', scorer.shadow.share);
+    if (scorer.shadow.model !== '') {
+      name('shadow.model', scorer.shadow.model);
+      name('shadow.alias', scorer.shadow.alias);
     }
   }
 }
@@ -71,52 +65,58 @@ export function checkScorerFields(scorer: Scorer, at = 'scorer'): void {
  * score output (with score_index in range), the canary alias exists on the first step's model,
  * the shadow model and alias exist; and, when feature views are known, every `view:feature` of
  * those versions' contracts is a feature of a view of the scorer's entity type, of a compatible
- * type. FAILED_PRECONDITION naming the field at fault.
+ * type. FAILED_PRECONDITION naming the field at fault (under `at`).
  */
 export async function checkScorerReferences(
   scorer: Scorer,
   lookup: VersionLookup,
   views?: FeatureViews,
+  at = 'scorer',
 ): Promise<void> {
-  const resolve = async (at: string, model: string, alias: string): Promise<ModelVersion> => {
+  const resolve = async (step: string, model: string, alias: string): Promise<ModelVersion> => {
     const found = await lookup(model, alias);
     if (!found.model)
       throw new RpcError(
         Code.FAILED_PRECONDITION,
-        `scorer.${at}.model: model "${model}" does not exist`,
+        `${at}.${step}.model: model "${model}" does not exist`,
       );
     if (found.version === undefined) {
       throw new RpcError(
         Code.FAILED_PRECONDITION,
-        `scorer.${at}.alias: model "${model}" has no alias "${alias}" (aliases: ${found.aliases.join(', ') || 'none'})`,
+        `${at}.${step}.alias: model "${model}" has no alias "${alias}" (aliases: ${found.aliases.join(', ') || 'none'})`,
       );
     }
-    if (views) checkContract(`scorer.${at}`, scorer, found.version, views);
+    if (views) checkContract(`${at}.${step}`, scorer, found.version, views);
     return found.version;
   };
   for (const [i, step] of scorer.chain.entries()) {
     const version = await resolve(`chain[${i}]`, step.model, step.alias);
-    const output = version.spec?.outputs.find((o) => o.name === scorer.scoreOutput);
-    if (output === undefined) {
-      throw new RpcError(
-        Code.FAILED_PRECONDITION,
-        `scorer.score_output: "${scorer.scoreOutput}" is not an output of ${step.model} version ${version.version} (chain[${i}]; outputs: ${version.spec?.outputs.map((o) => o.name).join(', ') || 'none'})`,
-      );
-    }
-    const perEntity = output.shape
-      .slice(1)
-      .reduce((n, dim) => (dim < 0n || n < 0n ? -1n : n * dim), 1n);
-    if (perEntity >= 0n && BigInt(scorer.scoreIndex) >= perEntity) {
-      throw new RpcError(
-        Code.FAILED_PRECONDITION,
-        `scorer.score_index: ${scorer.scoreIndex} is out of range: output "${output.name}" of ${step.model} version ${version.version} has ${perEntity} value(s) per entity`,
-      );
-    }
+    checkScoreOutput(at, scorer, i, version);
   }
   if (scorer.canary && scorer.canary.alias !== '')
     await resolve('canary', scorer.chain[0]!.model, scorer.canary.alias);
   if (scorer.shadow && scorer.shadow.model !== '')
     await resolve('shadow', scorer.shadow.model, scorer.shadow.alias);
+}
+
+/** Chain step `step` resolved to `version`: it has the score output, with score_index in range. */
+function checkScoreOutput(at: string, scorer: Scorer, step: number, version: ModelVersion): void {
+  const output = version.spec?.outputs.find((o) => o.name === scorer.scoreOutput);
+  if (output === undefined) {
+    throw new RpcError(
+      Code.FAILED_PRECONDITION,
+      `${at}.score_output: "${scorer.scoreOutput}" is not an output of ${version.model} version ${version.version} (chain[${step}]; outputs: ${version.spec?.outputs.map((o) => o.name).join(', ') || 'none'})`,
+    );
+  }
+  const perEntity = output.shape
+    .slice(1)
+    .reduce((n, dim) => (dim < 0n || n < 0n ? -1n : n * dim), 1n);
+  if (perEntity >= 0n && BigInt(scorer.scoreIndex) >= perEntity) {
+    throw new RpcError(
+      Code.FAILED_PRECONDITION,
+      `${at}.score_index: ${scorer.scoreIndex} is out of range: output "${output.name}" of ${version.model} version ${version.version} has ${perEntity} value(s) per entity`,
+    );
+  }
 }
 
 function checkContract(

@@ -55,53 +55,6 @@ export interface VersionIntake {
 }
 
 export function createVersionIntake(options: VersionIntakeOptions): VersionIntake {
-  const { store, artifacts, maxUploadBytes } = options;
-
-  async function ingest(
-    header: UploadHeader,
-    chunks: AsyncIterator<Uint8Array>,
-    signal: AbortSignal,
-    ingestOptions: IngestOptions = {},
-  ): Promise<IntakeResult> {
-    checkUploadHeader(header, maxUploadBytes);
-    const staged = await artifacts.stage();
-    try {
-      const { received, sha256 } = await receive(staged.file, header, chunks, signal);
-      if (received < header.sizeBytes) {
-        throw RpcError.invalidArgument(
-          'chunk',
-          `the upload ended after ${received} of the ${header.sizeBytes} bytes declared in header.size_bytes; nothing was registered`,
-        );
-      }
-      if (sha256 !== header.sha256) {
-        throw RpcError.invalidArgument(
-          'header.sha256',
-          `the received ${received} bytes have sha256 ${sha256}, not the declared ${header.sha256}; nothing was registered`,
-        );
-      }
-      const existing = (await store.versionsWithSha256(sha256)).find(
-        (v) => v.model === header.model,
-      );
-      if (existing)
-        return { version: existing, revision: await store.revision(), alreadyExisted: true };
-
-      await checkOnnx(staged.file, header, ingestOptions.loadCheck ?? true);
-      throwIfAborted(signal);
-      const result = await store.registerVersion({
-        model: header.model,
-        modelDescription: header.modelDescription,
-        sha256,
-        sizeBytes: header.sizeBytes,
-        spec: header.spec!,
-        registeredBy: header.registeredBy || 'anonymous',
-        placeArtifact: () => staged.place(sha256),
-      });
-      return result;
-    } finally {
-      await staged.discard();
-    }
-  }
-
   return {
     async upload(requests, signal) {
       const messages = requests[Symbol.asyncIterator]();
@@ -111,24 +64,73 @@ export function createVersionIntake(options: VersionIntakeOptions): VersionIntak
           'header',
           'the first message of an upload must be the header',
         );
-      const header = first.value.content.value;
-      const chunks: AsyncIterator<Uint8Array> = {
-        async next() {
-          const message = await nextOrAbort(messages, signal);
-          if (message.done) return { done: true, value: undefined };
-          if (message.value.content.case !== 'chunk')
-            throw RpcError.invalidArgument(
-              'header',
-              'only the first message of an upload may be a header',
-            );
-          return { done: false, value: message.value.content.value };
-        },
-      };
-      return ingest(header, chunks, signal);
+      return ingest(options, first.value.content.value, chunksOf(messages, signal), signal);
     },
     ingest: (header, chunks, signal, ingestOptions) =>
-      ingest(header, chunks[Symbol.asyncIterator](), signal, ingestOptions),
+      ingest(options, header, chunks[Symbol.asyncIterator](), signal, ingestOptions),
   };
+}
+
+/** The chunk messages that follow an upload's header, as bytes. */
+function chunksOf(
+  messages: AsyncIterator<UploadModelVersionRequest>,
+  signal: AbortSignal,
+): AsyncIterator<Uint8Array> {
+  return {
+    async next() {
+      const message = await nextOrAbort(messages, signal);
+      if (message.done) return { done: true, value: undefined };
+      if (message.value.content.case !== 'chunk')
+        throw RpcError.invalidArgument(
+          'header',
+          'only the first message of an upload may be a header',
+        );
+      return { done: false, value: message.value.content.value };
+    },
+  };
+}
+
+async function ingest(
+  { store, artifacts, maxUploadBytes }: VersionIntakeOptions,
+  header: UploadHeader,
+  chunks: AsyncIterator<Uint8Array>,
+  signal: AbortSignal,
+  ingestOptions: IngestOptions = {},
+): Promise<IntakeResult> {
+  checkUploadHeader(header, maxUploadBytes);
+  const staged = await artifacts.stage();
+  try {
+    const { received, sha256 } = await receive(staged.file, header, chunks, signal);
+    if (received < header.sizeBytes) {
+      throw RpcError.invalidArgument(
+        'chunk',
+        `the upload ended after ${received} of the ${header.sizeBytes} bytes declared in header.size_bytes; nothing was registered`,
+      );
+    }
+    if (sha256 !== header.sha256) {
+      throw RpcError.invalidArgument(
+        'header.sha256',
+        `the received ${received} bytes have sha256 ${sha256}, not the declared ${header.sha256}; nothing was registered`,
+      );
+    }
+    const existing = (await store.versionsWithSha256(sha256)).find((v) => v.model === header.model);
+    if (existing)
+      return { version: existing, revision: await store.revision(), alreadyExisted: true };
+
+    await checkOnnx(staged.file, header, ingestOptions.loadCheck ?? true);
+    throwIfAborted(signal);
+    return await store.registerVersion({
+      model: header.model,
+      modelDescription: header.modelDescription,
+      sha256,
+      sizeBytes: header.sizeBytes,
+      spec: header.spec!,
+      registeredBy: header.registeredBy || 'anonymous',
+      placeArtifact: () => staged.place(sha256),
+    });
+  } finally {
+    await staged.discard();
+  }
 }
 
 /** Writes the chunks to `file`, counting and hashing them; stops at the first bad chunk. */
@@ -213,12 +215,15 @@ async function checkOnnx(file: string, header: UploadHeader, loadCheck: boolean)
   }
 }
 
+function cancelled(): RpcError {
+  return new RpcError(
+    Code.CANCELLED,
+    'the upload was cancelled by the client; nothing was registered',
+  );
+}
+
 function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted)
-    throw new RpcError(
-      Code.CANCELLED,
-      'the upload was cancelled by the client; nothing was registered',
-    );
+  if (signal.aborted) throw cancelled();
 }
 
 /** The iterator's next value, or CANCELLED as soon as the call is cancelled (a stream may then never end). */
@@ -229,13 +234,7 @@ async function nextOrAbort<T>(
   throwIfAborted(signal);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () =>
-      reject(
-        new RpcError(
-          Code.CANCELLED,
-          'the upload was cancelled by the client; nothing was registered',
-        ),
-      );
+    onAbort = () => reject(cancelled());
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {

@@ -1,9 +1,8 @@
 import type { ModelVersionSpec, TensorSpec, UploadHeader } from '@scoregate/contracts';
 import { Code, RpcError } from '@scoregate/rpc';
 import { PROTOCOL_DATATYPES, type TensorMetadata } from '@scoregate/inference-protocol';
-import { isFeatureRef, isName, isVersionNumber, nameRule, versionRule } from './names.js';
+import { isFeatureRef, isName, isSha256, isVersionNumber, nameRule, versionRule } from './names.js';
 
-const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_TAG_VALUE_BYTES = 256;
 
 /** An upload header's fields: INVALID_ARGUMENT naming the first one at fault; RESOURCE_EXHAUSTED when too large. */
@@ -11,7 +10,7 @@ export function checkUploadHeader(header: UploadHeader, maxUploadBytes: number):
   const bad = (field: string, why: string) => RpcError.invalidArgument(`header.${field}`, why);
   if (header.model === '') throw bad('model', 'is required');
   if (!isName(header.model)) throw bad('model', nameRule(header.model));
-  if (!SHA256.test(header.sha256))
+  if (!isSha256(header.sha256))
     throw bad(
       'sha256',
       `must be 64 lower-case hex characters (got ${JSON.stringify(header.sha256)})`,
@@ -24,10 +23,14 @@ export function checkUploadHeader(header: UploadHeader, maxUploadBytes: number):
     );
   }
   if (header.spec === undefined) throw bad('spec', 'is required');
-  checkSpec(header.spec, 'header.spec');
+  checkVersionSpec(header.spec, 'header.spec');
 }
 
-function checkSpec(spec: ModelVersionSpec, at: string): void {
+/**
+ * A version's spec (its contract, tensors, framework, tags, metrics and lineage):
+ * INVALID_ARGUMENT naming the first field at fault under `at`.
+ */
+export function checkVersionSpec(spec: ModelVersionSpec, at: string): void {
   const bad = (field: string, why: string) => RpcError.invalidArgument(`${at}.${field}`, why);
   const inputs = spec.contract?.inputs ?? [];
   if (inputs.length === 0) throw bad('contract.inputs', 'must list at least one feature');
@@ -72,7 +75,7 @@ function checkSpec(spec: ModelVersionSpec, at: string): void {
     if (!Number.isFinite(value)) throw bad(`metrics["${name}"]`, 'must be a finite number');
   const lineage = spec.lineage;
   if (lineage) {
-    if (lineage.datasetSha256 !== '' && !SHA256.test(lineage.datasetSha256))
+    if (lineage.datasetSha256 !== '' && !isSha256(lineage.datasetSha256))
       throw bad('lineage.dataset_sha256', 'must be 64 lower-case hex characters');
     if (lineage.parentVersion !== '' && !isVersionNumber(lineage.parentVersion))
       throw bad('lineage.parent_version', versionRule(lineage.parentVersion));

@@ -15,7 +15,7 @@ export interface TransactionOptions {
 /**
  * The part of SQLite and PostgreSQL the registry needs. A write transaction is exclusive among
  * the registry's writers: SQLite takes the database's write lock at BEGIN IMMEDIATE, PostgreSQL
- * takes the revision row lock as the first statement (see registry-store.ts).
+ * takes the revision row lock as the first statement (see write-transaction.ts).
  */
 export interface SqlDatabase extends SqlExecutor {
   readonly dialect: 'sqlite' | 'postgres';
