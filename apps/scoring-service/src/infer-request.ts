@@ -36,51 +36,13 @@ export function decodeInferInputs(
   }
   const feeds: Record<string, Tensor> = {};
   request.inputs.forEach((input, index) => {
-    const field = `inputs[${index}]`;
-    const expected = signature.find((s) => s.name === input.name);
-    if (!expected) {
-      throw RpcError.invalidArgument(
-        `${field}.name`,
-        `model "${request.modelName}" has no input "${input.name}"; its inputs are ${signature.map((s) => `"${s.name}"`).join(', ')}`,
-      );
-    }
     if (feeds[input.name])
-      throw RpcError.invalidArgument(`${field}.name`, `input "${input.name}" is given twice`);
-    if (!isDatatype(input.datatype) || input.datatype !== expected.datatype) {
       throw RpcError.invalidArgument(
-        `${field}.datatype`,
-        `input "${input.name}" must be ${expected.datatype}, got "${input.datatype}"`,
+        `inputs[${index}].name`,
+        `input "${input.name}" is given twice`,
       );
-    }
-    const shape = input.shape.map(Number);
-    if (
-      shape.some((d) => !Number.isSafeInteger(d) || d < 0) ||
-      !shapeMatches(shape, expected.shape)
-    ) {
-      throw RpcError.invalidArgument(
-        `${field}.shape`,
-        `input "${input.name}" has shape ${formatShape(shape)}; the model expects ${formatShape(expected.shape)} (-1 = any)`,
-      );
-    }
-    try {
-      const raw = request.rawInputContents[index];
-      const label = `input "${input.name}"`;
-      feeds[input.name] =
-        useRaw && raw !== undefined
-          ? decodeRaw(expected.datatype, shape, raw, label)
-          : decodeContents(
-              expected.datatype,
-              shape,
-              input.contents ?? create(InferTensorContentsSchema),
-              label,
-            );
-    } catch (error) {
-      if (!(error instanceof TensorCodecError)) throw error;
-      throw RpcError.invalidArgument(
-        useRaw ? `raw_input_contents[${index}]` : `${field}.contents`,
-        error.message,
-      );
-    }
+    const { expected, shape } = checkInput(request, index, signature);
+    feeds[input.name] = decodeInput(request, index, expected, shape, useRaw);
   });
   for (const expected of signature) {
     if (!feeds[expected.name]) {
@@ -91,4 +53,69 @@ export function decodeInferInputs(
     }
   }
   return feeds;
+}
+
+type InferInput = ModelInferRequest['inputs'][number];
+
+/** The signature entry input `index` names, once its datatype and shape match it. */
+function checkInput(
+  request: ModelInferRequest,
+  index: number,
+  signature: readonly TensorMetadata[],
+): { expected: TensorMetadata; shape: number[] } {
+  const input = request.inputs[index] as InferInput;
+  const field = `inputs[${index}]`;
+  const expected = signature.find((s) => s.name === input.name);
+  if (!expected) {
+    throw RpcError.invalidArgument(
+      `${field}.name`,
+      `model "${request.modelName}" has no input "${input.name}"; its inputs are ${signature.map((s) => `"${s.name}"`).join(', ')}`,
+    );
+  }
+  if (!isDatatype(input.datatype) || input.datatype !== expected.datatype) {
+    throw RpcError.invalidArgument(
+      `${field}.datatype`,
+      `input "${input.name}" must be ${expected.datatype}, got "${input.datatype}"`,
+    );
+  }
+  const shape = input.shape.map(Number);
+  if (
+    shape.some((d) => !Number.isSafeInteger(d) || d < 0) ||
+    !shapeMatches(shape, expected.shape)
+  ) {
+    throw RpcError.invalidArgument(
+      `${field}.shape`,
+      `input "${input.name}" has shape ${formatShape(shape)}; the model expects ${formatShape(expected.shape)} (-1 = any)`,
+    );
+  }
+  return { expected, shape };
+}
+
+/** Input `index`'s data, from its raw bytes or its typed contents, as a tensor of `shape`. */
+function decodeInput(
+  request: ModelInferRequest,
+  index: number,
+  expected: TensorMetadata,
+  shape: number[],
+  useRaw: boolean,
+): Tensor {
+  const input = request.inputs[index] as InferInput;
+  try {
+    const raw = request.rawInputContents[index];
+    const label = `input "${input.name}"`;
+    return useRaw && raw !== undefined
+      ? decodeRaw(expected.datatype, shape, raw, label)
+      : decodeContents(
+          expected.datatype,
+          shape,
+          input.contents ?? create(InferTensorContentsSchema),
+          label,
+        );
+  } catch (error) {
+    if (!(error instanceof TensorCodecError)) throw error;
+    throw RpcError.invalidArgument(
+      useRaw ? `raw_input_contents[${index}]` : `inputs[${index}].contents`,
+      error.message,
+    );
+  }
 }

@@ -2,7 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOnnxModel } from '@scoregate/inference';
 import type { MicroBatcherOptions } from './micro-batcher.js';
-import { isVersionNumber, type ModelStore } from './model-store.js';
+import type { ModelStore } from './model-store.js';
+import { isVersionNumber } from './model-versions.js';
 import { createServedModel, warmUp } from './served-model.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -1,9 +1,5 @@
+import { ModelVersions } from './model-versions.js';
 import type { ServedModel } from './served-model.js';
-
-/** The alias an empty version selector means. */
-export const DEFAULT_ALIAS = 'champion';
-
-const VERSION_NUMBER = /^[1-9][0-9]{0,17}$/;
 
 /** A served model version held for the duration of one call. */
 export interface ModelLease {
@@ -56,44 +52,11 @@ export interface ModelStore {
   releaseAll(): Promise<void>;
 }
 
-interface Entry {
-  readonly versions: Map<string, ServedModel>;
-  readonly aliases: Map<string, string>;
-}
-
-export function isVersionNumber(selector: string): boolean {
-  return VERSION_NUMBER.test(selector);
-}
-
-const byNumber = (a: string, b: string) =>
-  BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
-
 export function createModelStore(): ModelStore {
-  const models = new Map<string, Entry>();
+  const models = new Map<string, ModelVersions>();
   const failed = new Map<string, LoadFailure>();
-
-  const entry = (name: string): Entry => {
-    let found = models.get(name);
-    if (!found) {
-      found = { versions: new Map(), aliases: new Map() };
-      models.set(name, found);
-    }
-    return found;
-  };
-
-  function get(name: string, selector = ''): ServedModel | undefined {
-    const found = models.get(name);
-    if (!found) return undefined;
-    if (isVersionNumber(selector)) return found.versions.get(selector);
-    if (selector !== '') {
-      const target = found.aliases.get(selector);
-      return target === undefined ? undefined : found.versions.get(target);
-    }
-    const champion = found.aliases.get(DEFAULT_ALIAS);
-    if (champion !== undefined) return found.versions.get(champion);
-    const highest = [...found.versions.keys()].sort(byNumber).at(-1);
-    return highest === undefined ? undefined : found.versions.get(highest);
-  }
+  const get = (name: string, selector = '') => models.get(name)?.select(selector);
+  const all = () => [...models.values()].flatMap((m) => [...m.versions.values()]);
 
   return {
     get,
@@ -102,34 +65,26 @@ export function createModelStore(): ModelStore {
       return served ? { served, release: served.acquire() } : undefined;
     },
     add(served) {
-      const found = entry(served.name);
-      if (found.versions.has(served.version)) return false;
-      found.versions.set(served.version, served);
+      let found = models.get(served.name);
+      if (!found) models.set(served.name, (found = new ModelVersions()));
+      if (!found.add(served)) return false;
       failed.delete(`${served.name}@${served.version}`);
       return true;
     },
-    setAlias(name, alias, version) {
-      const found = models.get(name);
-      if (!found?.versions.has(version)) return false;
-      found.aliases.set(alias, version);
-      return true;
-    },
+    setAlias: (name, alias, version) => models.get(name)?.setAlias(alias, version) ?? false,
     deleteAlias(name, alias) {
       models.get(name)?.aliases.delete(alias);
     },
     async remove(name, version) {
       const found = models.get(name);
-      const served = found?.versions.get(version);
+      const served = found?.remove(version);
       if (!found || !served) return;
-      found.versions.delete(version);
-      for (const [alias, target] of found.aliases)
-        if (target === version) found.aliases.delete(alias);
       if (found.versions.size === 0) models.delete(name);
       await served.retire();
     },
-    versions: (name) => [...(models.get(name)?.versions.keys() ?? [])].sort(byNumber),
+    versions: (name) => models.get(name)?.versionNumbers() ?? [],
     aliases: (name) => Object.fromEntries(models.get(name)?.aliases ?? []),
-    list: () => [...models.values()].flatMap((e) => [...e.versions.values()]),
+    list: all,
     setFailure(name, version, failure) {
       if (failure) failed.set(`${name}@${version}`, failure);
       else failed.delete(`${name}@${version}`);
@@ -137,9 +92,9 @@ export function createModelStore(): ModelStore {
     failure: (name, version) => failed.get(`${name}@${version}`),
     failures: () => Object.fromEntries(failed),
     async releaseAll() {
-      const all = [...models.values()].flatMap((e) => [...e.versions.values()]);
+      const versions = all();
       models.clear();
-      await Promise.all(all.map((served) => served.retire()));
+      await Promise.all(versions.map((served) => served.retire()));
     },
   };
 }

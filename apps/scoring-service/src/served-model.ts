@@ -1,5 +1,5 @@
 import type { OnnxModel } from '@scoregate/inference';
-import type { Tensor } from '@scoregate/inference-protocol';
+import { elementCount, zeroData, type Tensor } from '@scoregate/inference-protocol';
 import { createMicroBatcher, type MicroBatcherOptions } from './micro-batcher.js';
 
 /**
@@ -73,34 +73,11 @@ export async function warmUp(model: OnnxModel): Promise<void> {
   const feeds: Record<string, Tensor> = {};
   for (const input of model.inputs) {
     const shape = input.shape.map((d) => (d < 0 ? 1 : d));
-    const count = shape.reduce((n, d) => n * d, 1);
-    feeds[input.name] = { datatype: input.datatype, shape, data: zeros(input.datatype, count) };
+    const data = zeroData(input.datatype, elementCount(shape));
+    feeds[input.name] = { datatype: input.datatype, shape, data };
   }
   const results = await model.run(feeds);
   for (const output of model.outputs) {
     if (!results[output.name]) throw new Error(`warm-up run produced no output "${output.name}"`);
-  }
-}
-
-function zeros(datatype: Tensor['datatype'], count: number): Tensor['data'] {
-  switch (datatype) {
-    case 'FP32':
-      return new Float32Array(count);
-    case 'FP64':
-      return new Float64Array(count);
-    case 'INT8':
-      return new Int8Array(count);
-    case 'UINT8':
-      return new Uint8Array(count);
-    case 'INT16':
-      return new Int16Array(count);
-    case 'INT32':
-      return new Int32Array(count);
-    case 'INT64':
-      return new BigInt64Array(count);
-    case 'BOOL':
-      return new Array<boolean>(count).fill(false);
-    case 'BYTES':
-      return new Array<string>(count).fill('');
   }
 }

@@ -1,7 +1,14 @@
 import { create } from '@bufbuild/protobuf';
 import { InferTensorContentsSchema } from '@scoregate/contracts';
 import { describe, expect, it } from 'vitest';
-import { TensorCodecError, decodeContents, decodeRaw, encodeRaw } from './index.js';
+import {
+  DATATYPES,
+  TensorCodecError,
+  decodeContents,
+  decodeRaw,
+  encodeRaw,
+  zeroData,
+} from './index.js';
 
 describe('raw tensor codec', () => {
   it('round-trips FP32, INT64, BOOL and BYTES tensors through raw bytes', () => {
@@ -55,5 +62,17 @@ describe('raw tensor codec', () => {
     expect(() => decodeContents('FP32', [1, 8], contents, 'features')).toThrow(
       'features: shape [1,8] needs 8 elements, contents hold 4',
     );
+  });
+});
+
+describe('zero data', () => {
+  it.each(DATATYPES)('%s: the count asked for, every element zero, false or empty', (datatype) => {
+    const data = zeroData(datatype, 3);
+    const zero =
+      datatype === 'BOOL' ? false : datatype === 'BYTES' ? '' : datatype === 'INT64' ? 0n : 0;
+    expect(Array.from(data as ArrayLike<unknown>)).toEqual([zero, zero, zero]);
+    // The same kind of data the codec decodes for that datatype.
+    const decoded = decodeRaw(datatype, [3], encodeRaw({ datatype, shape: [3], data })).data;
+    expect(data.constructor).toBe(decoded.constructor);
   });
 });

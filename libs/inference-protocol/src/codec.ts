@@ -37,6 +37,14 @@ export function isDatatype(value: string): value is Datatype {
   return (DATATYPES as readonly string[]).includes(value);
 }
 
+/** `count` elements of a datatype, all zero (false for BOOL, empty strings for BYTES). */
+export function zeroData(datatype: Datatype, count: number): TensorData {
+  if (datatype === 'BOOL') return new Array<boolean>(count).fill(false);
+  if (datatype === 'BYTES') return new Array<string>(count).fill('');
+  const layout = fixedWidth[datatype]!;
+  return layout.array(new ArrayBuffer(count * layout.bytes));
+}
+
 /**
  * Encodes a tensor as the protocol's raw bytes: little-endian, row-major; BYTES elements each
  * prefixed by a 4-byte little-endian length; BOOL one byte each.

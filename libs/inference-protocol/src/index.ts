@@ -14,4 +14,5 @@ export {
   encodeRaw,
   isDatatype,
   numberAt,
+  zeroData,
 } from './codec.js';

@@ -1,9 +1,16 @@
-import { durationMs } from '@bufbuild/protobuf/wkt';
-import type { ModelVersion, RegistryService, Scorer, WatchResponse } from '@scoregate/contracts';
-import { backoffDelay, pause } from '@scoregate/resilience';
-import { Code, RpcError, type CallContext, type RpcClient, type RpcLogger } from '@scoregate/rpc';
+import type { RegistryService } from '@scoregate/contracts';
+import { createRegistryWatch, type RegistryChange } from '@scoregate/registry-watch';
+import { RpcError, type CallContext, type RpcClient, type RpcLogger } from '@scoregate/rpc';
 import { getMeter } from '@scoregate/telemetry';
 import type { ChainModel, Route, RouteResolver } from '../route-resolver.js';
+import { buildRoutes } from './route-builder.js';
+import { fetchRoute } from './registry-route.js';
+import {
+  applyRouteChange,
+  copyRouteState,
+  emptyRouteState,
+  type RouteState,
+} from './route-state.js';
 
 /** A scorer's canary or shadow target, resolved to a version with its contract. */
 export interface RoutedTarget {
@@ -51,29 +58,6 @@ export interface RouteTableOptions {
   readonly maxBackoffMs?: number;
 }
 
-interface State {
-  /** `model@version` → version. */
-  readonly versions: Map<string, ModelVersion>;
-  /** model → alias → version. */
-  readonly aliases: Map<string, Map<string, string>>;
-  readonly scorers: Map<string, Scorer>;
-}
-
-const emptyState = (): State => ({ versions: new Map(), aliases: new Map(), scorers: new Map() });
-const keyOf = (model: string, version: string) => `${model}@${version}`;
-
-function toChainModel(model: string, alias: string, version: ModelVersion): ChainModel {
-  if (!version.spec?.input) throw new Error(`${keyOf(model, version.version)} has no input spec`);
-  return {
-    model,
-    alias,
-    version: version.version,
-    inputName: version.spec.input.name,
-    contract: version.spec.contract?.inputs ?? [],
-    outputs: version.spec.outputs,
-  };
-}
-
 /**
  * Follows the registry's Watch stream and keeps every scorer's route resolved: chain steps,
  * canary and shadow to concrete versions with their feature contracts. A change in the
@@ -83,247 +67,87 @@ function toChainModel(model: string, alias: string, version: ModelVersion): Chai
  */
 export function createRouteTable(options: RouteTableOptions): RouteTable {
   const { registry, logger } = options;
-  const backoff = {
-    initialMs: options.minBackoffMs ?? 100,
-    maxMs: options.maxBackoffMs ?? 2_000,
-    jitter: true,
+  const served = new ServedRoutes(logger);
+  const watch = createRegistryWatch({
+    client: registry,
+    logger,
+    backoff: { initialMs: options.minBackoffMs ?? 100, maxMs: options.maxBackoffMs ?? 2_000 },
+    keepsServing: 'the last known routes',
+    onSnapshot: (items, revision) => served.loadSnapshot(items, revision),
+    onChange: (change, revision) => served.applyChange(change, revision),
+    onRestart: () => served.watchRestarted(),
+  });
+  watch.start();
+
+  return {
+    async resolve(name, parent, deadline) {
+      if (!watch.ready()) return fetchRoute(registry, logger, name, parent, deadline);
+      const route = served.routes.get(name);
+      if (!route) throw RpcError.notFound(`scorer "${name}" not found`);
+      return route;
+    },
+    ready: watch.ready,
+    whenReady: watch.whenReady,
+    revision: watch.revision,
+    stats: () => ({ ...served.counts }),
+    scorers: () => [...served.routes.keys()],
+    stop: watch.stop,
   };
-  const meter = getMeter('scoregate.gateway');
-  const watchRestarts = meter.createCounter('scoregate.gateway.route_watch.restarts', {
-    description: 'Times the gateway resumed its registry watch after the stream ended or failed',
-  });
-  const routeChanges = meter.createCounter('scoregate.gateway.route_table.changes', {
-    description: 'Registry changes applied to the gateway route table',
-  });
+}
 
-  let state = emptyState();
-  let routes = new Map<string, TableRoute>();
-  let revision = 0n;
-  let isReady = false;
-  const counts = { snapshots: 0, changes: 0, watchRestarts: 0 };
-  let snapshot: State | undefined;
-  let markReady!: () => void;
-  const readyPromise = new Promise<void>((resolve) => (markReady = resolve));
-  const stopping = new AbortController();
+/** The routes the table serves: rebuilt from the registry state on each snapshot and change. */
+class ServedRoutes {
+  routes = new Map<string, TableRoute>();
+  readonly counts = { snapshots: 0, changes: 0, watchRestarts: 0 };
+  private state = emptyRouteState();
+  private readonly metrics = routeTableMetrics();
 
-  function resolveStep(
-    s: State,
-    scorer: string,
-    model: string,
-    alias: string,
-  ): ChainModel | undefined {
-    const version = s.aliases.get(model)?.get(alias);
-    const found = version === undefined ? undefined : s.versions.get(keyOf(model, version));
-    try {
-      if (!found) throw new Error(version ? `version ${version} unknown` : 'alias unknown');
-      return toChainModel(model, alias, found);
-    } catch (error) {
-      logger.warn(
-        { err: error, scorer, model, alias },
-        'scorer step cannot be resolved from the registry state; skipped',
-      );
-      return undefined;
-    }
+  constructor(private readonly logger: RpcLogger) {}
+
+  loadSnapshot(items: readonly RegistryChange[], revision: bigint): void {
+    // Replace, not patch: whatever the previous state held and the snapshot lacks is gone.
+    const next = emptyRouteState();
+    for (const item of items) applyRouteChange(next, item);
+    this.publish(next);
+    this.counts.snapshots++;
+    this.metrics.changes.add(1, { kind: 'snapshot' });
+    this.logger.info(
+      { revision: String(revision), scorers: [...this.routes.keys()] },
+      'route table loaded from a registry snapshot',
+    );
   }
 
-  function routeOf(s: State, scorer: Scorer): TableRoute {
-    const chain = scorer.chain
-      .map((step) => resolveStep(s, scorer.name, step.model, step.alias))
-      .filter((m): m is ChainModel => m !== undefined);
-    const first = scorer.chain[0];
-    const canary =
-      scorer.canary?.alias && scorer.canary.share > 0 && first
-        ? resolveStep(s, scorer.name, first.model, scorer.canary.alias)
-        : undefined;
-    const shadow =
-      scorer.shadow?.model && scorer.shadow.alias && scorer.shadow.share > 0
-        ? resolveStep(s, scorer.name, scorer.shadow.model, scorer.shadow.alias)
-        : undefined;
-    return {
-      scorer,
-      chain,
-      budgetMs: scorer.budget ? durationMs(scorer.budget) : undefined,
-      canary: canary && { model: canary, share: Math.min(1, scorer.canary!.share) },
-      shadow: shadow && { model: shadow, share: Math.min(1, scorer.shadow!.share) },
-    };
-  }
-
-  /** Rebuilds every route from the state: a handful of scorers, so rebuilding all is cheap. */
-  function publish(next: State): void {
-    state = next;
-    const built = new Map<string, TableRoute>();
-    for (const scorer of next.scorers.values()) built.set(scorer.name, routeOf(next, scorer));
-    routes = built;
-  }
-
-  function apply(s: State, change: WatchResponse['change']): void {
-    switch (change.case) {
-      case 'versionRegistered': {
-        const v = change.value;
-        s.versions.set(keyOf(v.model, v.version), v);
-        break;
-      }
-      case 'aliasMoved': {
-        const m = change.value;
-        if (!s.aliases.has(m.model)) s.aliases.set(m.model, new Map());
-        s.aliases.get(m.model)!.set(m.alias, m.toVersion);
-        break;
-      }
-      case 'aliasDeleted':
-        s.aliases.get(change.value.model)?.delete(change.value.alias);
-        break;
-      case 'scorerPut':
-        s.scorers.set(change.value.name, change.value);
-        break;
-      case 'scorerDeleted':
-        s.scorers.delete(change.value);
-        break;
-      default:
-        break;
-    }
-  }
-
-  function handle(message: WatchResponse): void {
-    if (message.snapshot) {
-      snapshot ??= emptyState();
-      if (message.change.case !== 'snapshotComplete') {
-        apply(snapshot, message.change);
-        return;
-      }
-      // Replace, not patch: whatever the previous state held and the snapshot lacks is gone.
-      publish(snapshot);
-      snapshot = undefined;
-      revision = message.revision;
-      counts.snapshots++;
-      routeChanges.add(1, { kind: 'snapshot' });
-      logger.info(
-        { revision: String(revision), scorers: [...routes.keys()] },
-        'route table loaded from a registry snapshot',
-      );
-      if (!isReady) {
-        isReady = true;
-        markReady();
-      }
-      return;
-    }
-    // A live change: only meaningful on top of a complete state (a resumed stream has one).
-    if (message.revision <= revision) return; // already applied: never twice
-    const next: State = {
-      versions: new Map(state.versions),
-      aliases: new Map([...state.aliases].map(([m, a]) => [m, new Map(a)])),
-      scorers: new Map(state.scorers),
-    };
-    apply(next, message.change);
-    publish(next);
-    revision = message.revision;
-    counts.changes++;
-    routeChanges.add(1, { kind: message.change.case ?? 'unknown' });
-    logger.info(
-      { revision: String(revision), change: message.change.case },
+  applyChange(change: RegistryChange, revision: bigint): void {
+    const next = copyRouteState(this.state);
+    applyRouteChange(next, change);
+    this.publish(next);
+    this.counts.changes++;
+    this.metrics.changes.add(1, { kind: change.case ?? 'unknown' });
+    this.logger.info(
+      { revision: String(revision), change: change.case },
       'route table updated from the registry',
     );
   }
 
-  async function follow(): Promise<void> {
-    let attempt = 0;
-    while (!stopping.signal.aborted) {
-      try {
-        snapshot = undefined;
-        for await (const message of registry.watch(
-          { fromRevision: revision },
-          { signal: stopping.signal },
-        )) {
-          attempt = 0;
-          handle(message);
-        }
-      } catch (error) {
-        if (stopping.signal.aborted) break;
-        const rpc = RpcError.from(error);
-        const line = `registry watch interrupted (${rpc.message}); the last known routes keep serving; resuming from revision ${revision}`;
-        const fields = { code: rpc.code, revision: String(revision), attempt };
-        if (attempt === 0) logger.warn(fields, line);
-        else logger.info(fields, line);
-      }
-      if (stopping.signal.aborted) break;
-      counts.watchRestarts++;
-      watchRestarts.add(1);
-      attempt++;
-      await pause(backoffDelay(backoff, attempt), stopping.signal);
-    }
+  watchRestarted(): void {
+    this.counts.watchRestarts++;
+    this.metrics.watchRestarts.add(1);
   }
 
-  const running = follow();
-
-  /** Before the first snapshot: the route straight from the registry, as route-resolver does. */
-  async function fetchRoute(
-    name: string,
-    parent: CallContext | undefined,
-    deadline: number | undefined,
-  ): Promise<TableRoute> {
-    const callOptions = {
-      ...(parent ? { parent } : {}),
-      ...(deadline !== undefined && Number.isFinite(deadline)
-        ? { deadline }
-        : { timeoutMs: 1_000 }),
-    };
-    let scorer: Scorer | undefined;
-    try {
-      scorer = (await registry.getScorer({ name }, callOptions)).scorer;
-    } catch (error) {
-      const rpcError = RpcError.from(error);
-      if (rpcError.code === Code.NOT_FOUND) throw RpcError.notFound(`scorer "${name}" not found`);
-      throw new RpcError(
-        Code.UNAVAILABLE,
-        `scorer "${name}" cannot be resolved: registry unavailable (${rpcError.message})`,
-        { cause: error },
-      );
-    }
-    if (!scorer) throw new RpcError(Code.INTERNAL, `registry returned no scorer for "${name}"`);
-    const s = emptyState();
-    s.scorers.set(name, scorer);
-    const steps = [
-      ...scorer.chain,
-      ...(scorer.canary?.alias && scorer.chain[0]
-        ? [{ model: scorer.chain[0].model, alias: scorer.canary.alias }]
-        : []),
-      ...(scorer.shadow?.model ? [{ model: scorer.shadow.model, alias: scorer.shadow.alias }] : []),
-    ];
-    await Promise.all(
-      steps.map(async ({ model, alias }) => {
-        try {
-          const { version } = await registry.getModelVersion(
-            { model, selector: { case: 'alias', value: alias } },
-            callOptions,
-          );
-          if (!version) return;
-          s.versions.set(keyOf(model, version.version), version);
-          if (!s.aliases.has(model)) s.aliases.set(model, new Map());
-          s.aliases.get(model)!.set(alias, version.version);
-        } catch {
-          // resolveStep logs the step as skipped.
-        }
-      }),
-    );
-    return routeOf(s, scorer);
+  private publish(next: RouteState): void {
+    this.state = next;
+    this.routes = buildRoutes(next, this.logger);
   }
+}
 
+function routeTableMetrics() {
+  const meter = getMeter('scoregate.gateway');
   return {
-    async resolve(name, parent, deadline) {
-      if (isReady) {
-        const route = routes.get(name);
-        if (!route) throw RpcError.notFound(`scorer "${name}" not found`);
-        return route;
-      }
-      return fetchRoute(name, parent, deadline);
-    },
-    ready: () => isReady,
-    whenReady: () => readyPromise,
-    revision: () => revision,
-    stats: () => ({ ...counts }),
-    scorers: () => [...routes.keys()],
-    async stop() {
-      stopping.abort();
-      await running.catch(() => undefined);
-    },
+    watchRestarts: meter.createCounter('scoregate.gateway.route_watch.restarts', {
+      description: 'Times the gateway resumed its registry watch after the stream ended or failed',
+    }),
+    changes: meter.createCounter('scoregate.gateway.route_table.changes', {
+      description: 'Registry changes applied to the gateway route table',
+    }),
   };
 }

@@ -1,0 +1,6 @@
+export {
+  createRegistryWatch,
+  type RegistryChange,
+  type RegistryWatch,
+  type RegistryWatchOptions,
+} from './registry-watch.js';
