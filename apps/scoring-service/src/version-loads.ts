@@ -31,8 +31,11 @@ export class VersionLoads {
    */
   request(needed: Iterable<string>, known: ReadonlyMap<string, KnownVersion>): boolean {
     const now = Date.now();
+    const wanted = new Set(needed);
+    // A version no longer needed is not retried: its due retry would otherwise fire at once, forever.
+    for (const key of this.retryAt.keys()) if (!wanted.has(key)) this.retryAt.delete(key);
     let settled = true;
-    for (const key of needed) {
+    for (const key of wanted) {
       const v = known.get(key);
       const [model, version] = key.split('@') as [string, string];
       if (this.store.get(model, version)) continue;
