@@ -21,7 +21,7 @@ import {
 import { createLogger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Admission } from './admission.js';
-import { createChainResilience } from './fallback-chain.js';
+import { createChainResilience } from './chain-resilience.js';
 import type { ChainModel, Route } from './route-resolver.js';
 import { createScoreHandlers } from './score-handlers.js';
 

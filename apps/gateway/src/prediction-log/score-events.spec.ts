@@ -35,7 +35,7 @@ import {
 import { createLogger, type Logger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, createAuthInterceptor, parseAuthFile } from '../auth/index.js';
-import { createChainResilience } from '../fallback-chain.js';
+import { createChainResilience } from '../chain-resilience.js';
 import type { ChainModel, Route } from '../route-resolver.js';
 import { createShadowRunner, type ShadowRunner } from '../routes/shadow.js';
 import { createScoreHandlers } from '../score-handlers.js';
