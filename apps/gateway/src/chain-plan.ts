@@ -52,9 +52,10 @@ export const SCORE_BUDGET_RULE: BudgetRule = { whenSpent: 'stop', lastModelAlway
 
 /**
  * ScoreBatch gives no last chance: a model whose p95 does not fit is passed over even when it is
- * the last, and its items get the default answer (batch calls feed no latency, so trying would
- * not show that the model got faster). Once the budget is spent, each later model is still passed
- * over in turn, so an item's answer also names the features and circuits that kept it from them.
+ * the last, and its items get the default answer. Of Score's two reasons only the deadline one
+ * would hold here: batch calls feed no latency record, so trying would not show that the model
+ * got faster. Once the budget is spent, each later model is still passed over in turn, so an
+ * item's answer also names the features and circuits that kept it from them.
  */
 export const BATCH_BUDGET_RULE: BudgetRule = {
   whenSpent: 'pass-over',
