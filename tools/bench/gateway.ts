@@ -30,7 +30,7 @@ import {
 import { encodeRaw } from '@scoregate/inference-protocol';
 import { createRpcClient, createRpcServer, implement } from '@scoregate/rpc';
 import { startStack, type ServiceName } from '@scoregate/stack';
-import { createChainResilience } from '../../apps/gateway/dist/fallback-chain.js';
+import { createChainResilience } from '../../apps/gateway/dist/chain-resilience.js';
 import { createRouteTable } from '../../apps/gateway/dist/routes/route-table.js';
 import { createScoreHandlers } from '../../apps/gateway/dist/score-handlers.js';
 import { singleScoringBackend } from '../../apps/gateway/dist/scoring-backends.js';

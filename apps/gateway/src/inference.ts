@@ -1,5 +1,5 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { OutputSchema } from '@scoregate/contracts';
+import type { ModelInferRequestSchema, OutputSchema } from '@scoregate/contracts';
 import {
   decodeRaw,
   encodeRaw,
@@ -18,6 +18,34 @@ export interface Inferred {
   readonly tensors: Record<string, Tensor>;
 }
 
+/**
+ * The ModelInfer request for `rows` of `width` values (each in the model's column order), by
+ * alias: while an alias moves, the route cache may still name the old version, but
+ * scoring-service always knows what the alias serves now. The reply says which version.
+ */
+export function modelInferRequest(
+  chainModel: ChainModel,
+  rows: readonly Float32Array[],
+  width: number,
+  requestId: string,
+): MessageInitShape<typeof ModelInferRequestSchema> {
+  const data = new Float32Array(rows.length * width);
+  rows.forEach((row, i) => data.set(row, i * width));
+  return {
+    modelName: chainModel.model,
+    modelVersion: chainModel.alias,
+    id: requestId,
+    inputs: [
+      {
+        name: chainModel.inputName,
+        datatype: 'FP32',
+        shape: [BigInt(rows.length), BigInt(width)],
+      },
+    ],
+    rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [rows.length, width], data })],
+  };
+}
+
 /** One ModelInfer call for `rows` (each in the model's column order), by alias. */
 export async function inferRows(
   backend: ScoringBackend,
@@ -26,25 +54,8 @@ export async function inferRows(
   requestId: string,
   call: { parent: CallContext; deadline: number; signal?: AbortSignal },
 ): Promise<Inferred> {
-  const width = chainModel.contract.length;
-  const data = new Float32Array(rows.length * width);
-  rows.forEach((row, i) => data.set(row, i * width));
   const reply = await backend.client.modelInfer(
-    {
-      modelName: chainModel.model,
-      // By alias: while an alias moves, the route cache may still name the old version, but
-      // scoring-service always knows what the alias serves now. The reply says which version.
-      modelVersion: chainModel.alias,
-      id: requestId,
-      inputs: [
-        {
-          name: chainModel.inputName,
-          datatype: 'FP32',
-          shape: [BigInt(rows.length), BigInt(width)],
-        },
-      ],
-      rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [rows.length, width], data })],
-    },
+    modelInferRequest(chainModel, rows, chainModel.contract.length, requestId),
     call,
   );
   const tensors: Record<string, Tensor> = {};

@@ -5,7 +5,7 @@ import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { Admission } from './admission.js';
 import { gatewaySecurity } from './auth/index.js';
 import { gatewayConfig } from './config.js';
-import { createChainResilience } from './fallback-chain.js';
+import { createChainResilience } from './chain-resilience.js';
 import { createPredictionLog, predictionLogOptions } from './prediction-log/index.js';
 import { createRouteTable } from './routes/route-table.js';
 import { createShadowRunner } from './routes/shadow.js';

@@ -1,28 +1,26 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import {
-  DegradationReason,
-  type ScoreBatchRequest,
-  type ScoreBatchResponseSchema,
-  type ScoreRequest,
-} from '@scoregate/contracts';
-import { nowMs } from '@scoregate/resilience';
-import { RpcError, type CallContext } from '@scoregate/rpc';
+import type { ScoreBatchRequest, ScoreBatchResponseSchema } from '@scoregate/contracts';
+import type { CallContext } from '@scoregate/rpc';
 import { currentTraceId } from '@scoregate/telemetry';
-import { newDegradation, scoreBatchDownChain, type BatchItemState } from './fallback-chain.js';
-import { outputsOfRow, scoreOfRow } from './inference.js';
+import { scoreBatchDownChain, type BatchItemState } from './batch-chain.js';
+import { newDegradation } from './degradation.js';
+import { fetchFeatures } from './fetch-features.js';
 import { lazyPredictionEvent } from './prediction-log/index.js';
-import {
-  entityOf,
-  fetchFeatures,
-  forCall,
-  isDegraded,
-  resolveBudget,
-  type ResolvedScoreDependencies,
-} from './score-handler.js';
-import { validateScoreRequest } from './score-request.js';
-import { StageTimer, durationOf } from './stage-timer.js';
+import { answerFields, timingsOf, type AnswerFields, type TimingsInit } from './score-answer.js';
+import { chainInputFor, forCall, type ResolvedScoreDependencies } from './score-dependencies.js';
+import { validateScoreBatchRequest, type ValidScoreRequest } from './score-request.js';
+import { entityOf, resolveRoute } from './score-route.js';
+import { StageTimer } from './stage-timer.js';
 
-const MAX_ITEMS = 1000;
+type ScoreBatchResponseInit = MessageInitShape<typeof ScoreBatchResponseSchema>;
+
+/** The ScoreBatch response as built here: each item's answer, in item order, and the timings. */
+interface BatchResponse {
+  readonly requestId: string;
+  readonly traceId: string;
+  readonly results: AnswerFields[];
+  readonly timings: TimingsInit;
+}
 
 /**
  * Serves ScoreBatch: one feature read for every item, then one ModelInfer per chosen model for
@@ -34,39 +32,11 @@ export async function scoreBatch(
   resolvedDeps: ResolvedScoreDependencies,
   request: ScoreBatchRequest,
   context: CallContext,
-): Promise<MessageInitShape<typeof ScoreBatchResponseSchema>> {
-  if (request.items.length === 0)
-    throw RpcError.invalidArgument('items', 'at least one item is required');
-  if (request.items.length > MAX_ITEMS) {
-    throw RpcError.invalidArgument(
-      'items',
-      `at most ${MAX_ITEMS} items, got ${request.items.length}`,
-    );
-  }
-  // Each item follows the rules of a Score request; the batch's scorer/budget/id are checked once.
-  const head = validateScoreRequest({
-    scorer: request.scorer,
-    entityKeys: request.items[0]!.entityKeys,
-    requestFeatures: {},
-    budget: request.budget,
-    requestId: request.requestId,
-  } as ScoreRequest);
-  const valid = request.items.map((item, i) => {
-    try {
-      return validateScoreRequest({
-        scorer: request.scorer,
-        entityKeys: item.entityKeys,
-        requestFeatures: item.requestFeatures,
-        requestId: head.requestId,
-      } as ScoreRequest);
-    } catch (error) {
-      const rpcError = RpcError.from(error);
-      throw RpcError.invalidArgument(`items[${i}]`, rpcError.message);
-    }
-  });
+): Promise<ScoreBatchResponseInit> {
+  const { head, items: valid } = validateScoreBatchRequest(request);
   const { tenant, deps } = forCall(resolvedDeps, context, head);
   const timer = new StageTimer();
-  const { route, budget } = await resolveBudget(deps, head.scorer, head.budgetMs, context, timer);
+  const { route, budget } = await resolveRoute(deps, head.scorer, head.budgetMs, context, timer);
   const entities = valid.map((item, i) =>
     entityOf(route, item.entityKeys, `items[${i}].entity_keys`),
   );
@@ -81,60 +51,36 @@ export async function scoreBatch(
     requestFeatures: item.requestFeatures,
     degradation: degradations[i]!,
   }));
-  await scoreBatchDownChain(
-    {
-      route,
-      backends: deps.scoring,
-      resilience: deps.resilience,
-      budget,
-      context,
-      requestId: head.requestId,
-      timer,
-      logger: deps.logger,
-    },
-    items,
-  );
-  const results = items.map((item) => {
-    const { answer, degradation } = item;
-    if (!answer) degradation.reasons.add(DegradationReason.DEFAULT_ANSWER);
-    const degraded = isDegraded(degradation, answer?.position);
-    return {
-      ...(answer
-        ? {
-            score: scoreOfRow(route, answer.inferred.tensors, answer.row),
-            outputs: outputsOfRow(answer.inferred.tensors, answer.row),
-            servedBy: {
-              model: answer.chainModel.model,
-              version: answer.inferred.version,
-              alias: answer.chainModel.alias,
-            },
-          }
-        : { score: route.scorer.defaultAnswer?.score ?? 0, servedBy: { alias: 'default' } }),
-      degraded,
-      reasons: degraded ? [...degradation.reasons] : [],
-      missingFeatures: [...degradation.missing],
-      staleFeatures: [...degradation.stale],
-    };
-  });
-  const totalMs = nowMs() - budget.startedAt;
-  const response = {
+  const chain = chainInputFor(deps, { route, budget, context, requestId: head.requestId, timer });
+  await scoreBatchDownChain(chain, items);
+  const response: BatchResponse = {
     requestId: head.requestId,
     traceId: currentTraceId(),
-    results,
-    timings: {
-      budget: durationOf(budget.totalMs),
-      total: durationOf(totalMs),
-      margin: durationOf(budget.totalMs - totalMs),
-      stages: timer.stages,
-    },
+    results: items.map((item) => answerFields(route, item.answer, item.degradation)),
+    timings: timingsOf(budget, timer),
   };
   // Off the request path: each event is built in the prediction log's flusher.
+  logAnswers(deps, { valid, items, response, tenant });
+  return response;
+}
+
+/** Each item's answer becomes its own PredictionLogged event, with its index in the batch. */
+function logAnswers(
+  deps: ResolvedScoreDependencies,
+  batch: {
+    readonly valid: readonly ValidScoreRequest[];
+    readonly items: readonly BatchItemState[];
+    readonly response: BatchResponse;
+    readonly tenant: string | undefined;
+  },
+): void {
+  const { valid, items, response, tenant } = batch;
   deps.predictionLog?.recordAll(
     items.map(({ answer, stored, requestFeatures }, i) =>
       lazyPredictionEvent({
         request: valid[i]!,
         response: {
-          ...results[i]!,
+          ...response.results[i]!,
           requestId: response.requestId,
           traceId: response.traceId,
           timings: response.timings,
@@ -147,5 +93,4 @@ export async function scoreBatch(
       }),
     ),
   );
-  return response;
 }

@@ -2,7 +2,8 @@ import type { ScoreService } from '@scoregate/contracts';
 import type { ServiceHandlers } from '@scoregate/rpc';
 import { Admission } from './admission.js';
 import { scoreBatch } from './score-batch.js';
-import { resolveScoreDependencies, score, type ScoreDependencies } from './score-handler.js';
+import { resolveScoreDependencies, type ScoreDependencies } from './score-dependencies.js';
+import { score } from './score-handler.js';
 
 export function createScoreHandlers(
   deps: ScoreDependencies & { readonly admission?: Admission },

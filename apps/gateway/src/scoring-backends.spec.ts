@@ -1,5 +1,5 @@
 import { GRPCInferenceService } from '@scoregate/contracts';
-import { Code, createRpcServer, RpcError, type RpcServer } from '@scoregate/rpc';
+import { createRpcServer, type RpcServer } from '@scoregate/rpc';
 import { createLogger } from '@scoregate/telemetry';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -7,22 +7,18 @@ import {
   createScoringBackends,
   parseScoringRoutes,
 } from './scoring-backends.js';
+import { modelInferOnly } from './testing/score-test-bed.test.js';
 
 const logger = createLogger({ service: 'scoring-backends-test', level: 'error' });
-const unimplemented = () => Promise.reject(new RpcError(Code.UNIMPLEMENTED, 'not in this test'));
 const servers: RpcServer[] = [];
 
 /** A scoring stand-in on real gRPC that answers ModelInfer with its own name as the version. */
 async function replica(name: string): Promise<{ address: string; server: RpcServer }> {
   const server = createRpcServer({ name, logger });
-  server.register(GRPCInferenceService, {
-    serverLive: unimplemented,
-    serverReady: unimplemented,
-    modelReady: unimplemented,
-    serverMetadata: unimplemented,
-    modelMetadata: unimplemented,
-    modelInfer: (request) => ({ modelName: request.modelName, modelVersion: name }),
-  });
+  server.register(
+    GRPCInferenceService,
+    modelInferOnly((request) => ({ modelName: request.modelName, modelVersion: name })),
+  );
   servers.push(server);
   return { address: `127.0.0.1:${await server.listen('127.0.0.1:0')}`, server };
 }

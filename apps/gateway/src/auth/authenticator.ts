@@ -38,7 +38,13 @@ interface JwtTenant {
   readonly jwks?: JWTVerifyGetKey;
 }
 
-export function createAuthenticator(settings: AuthSettings): Authenticator {
+/** What the auth settings trust: API keys by their SHA-256, JWT issuers by their `iss`. */
+interface TrustedCredentials {
+  readonly keys: ReadonlyMap<string, Principal>;
+  readonly issuers: ReadonlyMap<string, JwtTenant>;
+}
+
+function trustedCredentials(settings: AuthSettings): TrustedCredentials {
   const keys = new Map<string, Principal>();
   const issuers = new Map<string, JwtTenant>();
   for (const [tenant, config] of settings.tenants) {
@@ -60,84 +66,109 @@ export function createAuthenticator(settings: AuthSettings): Authenticator {
       });
     }
   }
+  return { keys, issuers };
+}
 
-  function byApiKey(key: string): Principal {
-    if (!/^[\x21-\x7e]{8,512}$/u.test(key))
-      throw unauthenticated('malformed API key: expected 8 to 512 printable ASCII characters');
-    const hash = createHash('sha256').update(key).digest('hex');
-    const principal = keys.get(hash);
-    if (!principal)
-      throw unauthenticated(`unknown API key (fingerprint sha256:${hash.slice(0, 8)})`);
-    return principal;
-  }
-
-  async function byJwt(token: string): Promise<Principal> {
-    let claims: JWTPayload;
-    let alg: string | undefined;
-    try {
-      claims = decodeJwt(token);
-      alg = decodeProtectedHeader(token).alg;
-    } catch (error) {
-      throw unauthenticated(`malformed JWT: ${(error as Error).message}`);
-    }
-    if (typeof claims.iss !== 'string')
-      throw unauthenticated('JWT has no "iss" claim naming a trusted issuer');
-    const issuer = issuers.get(claims.iss);
-    if (!issuer) throw unauthenticated(`JWT issuer "${claims.iss}" is not trusted`);
-    const { settings } = issuer;
-    const options = {
-      issuer: settings.issuer,
-      audience: settings.audience,
-      clockTolerance: settings.clockToleranceSeconds,
-      requiredClaims: ['exp'],
-    };
-    let payload: JWTPayload;
-    try {
-      if (alg === 'HS256' && settings.hs256Secret) {
-        ({ payload } = await jwtVerify(token, settings.hs256Secret, {
-          ...options,
-          algorithms: ['HS256'],
-        }));
-      } else if (issuer.jwks && alg !== undefined && JWKS_ALGORITHMS.includes(alg)) {
-        ({ payload } = await jwtVerify(token, issuer.jwks, {
-          ...options,
-          algorithms: JWKS_ALGORITHMS,
-        }));
-      } else {
-        throw unauthenticated(
-          `JWT algorithm ${alg ?? '(none)'} is not accepted for issuer "${claims.iss}"`,
-        );
-      }
-    } catch (error) {
-      throw jwtError(error);
-    }
-    const narrowed = payload['scorers'];
-    const claimScope = Array.isArray(narrowed)
-      ? compileScope(narrowed.filter((s): s is string => typeof s === 'string'))
-      : undefined;
-    return {
-      tenant: issuer.tenant,
-      credential: `jwt:${typeof payload.sub === 'string' ? payload.sub : claims.iss}`,
-      mayCall: claimScope ? (scorer) => issuer.scope(scorer) && claimScope(scorer) : issuer.scope,
-    };
-  }
-
+/** Checks the credential of the call against the tenants of the auth settings. */
+export function createAuthenticator(settings: AuthSettings): Authenticator {
+  const trusted = trustedCredentials(settings);
   return {
     async authenticate(headers) {
-      const authorization = text(headers.get('authorization'));
-      const apiKey = text(headers.get('x-api-key'));
-      if (authorization === undefined && apiKey === undefined)
-        throw unauthenticated(`missing credentials: ${HOW}`);
-      if (authorization !== undefined && apiKey !== undefined)
-        throw unauthenticated('send one credential: authorization or x-api-key, not both');
-      if (apiKey !== undefined) return byApiKey(apiKey.trim());
-      const match = /^(\S+) +(\S+)$/u.exec(authorization?.trim() ?? '');
-      const scheme = match?.[1]?.toLowerCase();
-      if (match?.[2] && scheme === 'bearer') return byJwt(match[2]);
-      if (match?.[2] && scheme === 'apikey') return byApiKey(match[2]);
-      throw unauthenticated(`malformed authorization header: ${HOW}`);
+      const credential = credentialOf(headers);
+      return credential.scheme === 'apikey'
+        ? byApiKey(trusted.keys, credential.value)
+        : byJwt(trusted.issuers, credential.value);
     },
   };
+}
+
+/** The one credential the headers carry, or UNAUTHENTICATED saying how to send one. */
+function credentialOf(headers: ReadonlyMap<string, string | Buffer>): {
+  scheme: 'apikey' | 'jwt';
+  value: string;
+} {
+  const authorization = text(headers.get('authorization'));
+  const apiKey = text(headers.get('x-api-key'));
+  if (authorization === undefined && apiKey === undefined)
+    throw unauthenticated(`missing credentials: ${HOW}`);
+  if (authorization !== undefined && apiKey !== undefined)
+    throw unauthenticated('send one credential: authorization or x-api-key, not both');
+  if (apiKey !== undefined) return { scheme: 'apikey', value: apiKey.trim() };
+  const match = /^(\S+) +(\S+)$/u.exec(authorization?.trim() ?? '');
+  const scheme = match?.[1]?.toLowerCase();
+  if (match?.[2] && scheme === 'bearer') return { scheme: 'jwt', value: match[2] };
+  if (match?.[2] && scheme === 'apikey') return { scheme: 'apikey', value: match[2] };
+  throw unauthenticated(`malformed authorization header: ${HOW}`);
+}
+
+function byApiKey(keys: TrustedCredentials['keys'], key: string): Principal {
+  if (!/^[\x21-\x7e]{8,512}$/u.test(key))
+    throw unauthenticated('malformed API key: expected 8 to 512 printable ASCII characters');
+  const hash = createHash('sha256').update(key).digest('hex');
+  const principal = keys.get(hash);
+  if (!principal) throw unauthenticated(`unknown API key (fingerprint sha256:${hash.slice(0, 8)})`);
+  return principal;
+}
+
+/** The caller of a JWT from a trusted issuer, its scope narrowed by a `scorers` claim. */
+async function byJwt(issuers: TrustedCredentials['issuers'], token: string): Promise<Principal> {
+  const { claims, alg } = decodeUnverified(token);
+  if (typeof claims.iss !== 'string')
+    throw unauthenticated('JWT has no "iss" claim naming a trusted issuer');
+  const issuer = issuers.get(claims.iss);
+  if (!issuer) throw unauthenticated(`JWT issuer "${claims.iss}" is not trusted`);
+  const payload = await verifyJwt(token, issuer, alg);
+  const narrowed = payload['scorers'];
+  const claimScope = Array.isArray(narrowed)
+    ? compileScope(narrowed.filter((s): s is string => typeof s === 'string'))
+    : undefined;
+  return {
+    tenant: issuer.tenant,
+    credential: `jwt:${typeof payload.sub === 'string' ? payload.sub : claims.iss}`,
+    mayCall: claimScope ? (scorer) => issuer.scope(scorer) && claimScope(scorer) : issuer.scope,
+  };
+}
+
+/** The claims and algorithm a JWT states, before anything about it is trusted. */
+function decodeUnverified(token: string): { claims: JWTPayload; alg: string | undefined } {
+  try {
+    return { claims: decodeJwt(token), alg: decodeProtectedHeader(token).alg };
+  } catch (error) {
+    throw unauthenticated(`malformed JWT: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Verifies a JWT against its issuer: HS256 with the issuer's shared secret, or RS256/ES256 with
+ * its JWKS; any other algorithm is refused. Checks issuer, audience and expiry (with tolerance).
+ */
+async function verifyJwt(
+  token: string,
+  issuer: JwtTenant,
+  alg: string | undefined,
+): Promise<JWTPayload> {
+  const { settings } = issuer;
+  const options = {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    clockTolerance: settings.clockToleranceSeconds,
+    requiredClaims: ['exp'],
+  };
+  try {
+    if (alg === 'HS256' && settings.hs256Secret) {
+      return (await jwtVerify(token, settings.hs256Secret, { ...options, algorithms: ['HS256'] }))
+        .payload;
+    }
+    if (issuer.jwks && alg !== undefined && JWKS_ALGORITHMS.includes(alg)) {
+      return (await jwtVerify(token, issuer.jwks, { ...options, algorithms: JWKS_ALGORITHMS }))
+        .payload;
+    }
+    throw unauthenticated(
+      `JWT algorithm ${alg ?? '(none)'} is not accepted for issuer "${settings.issuer}"`,
+    );
+  } catch (error) {
+    throw jwtError(error);
+  }
 }
 
 function text(value: string | Buffer | undefined): string | undefined {

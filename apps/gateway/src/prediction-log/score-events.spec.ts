@@ -13,33 +13,20 @@ import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import {
   DegradationReason,
   FeatureInputSchema,
-  FeatureService,
-  FeatureStatus,
-  GRPCInferenceService,
   PredictionLoggedSchema,
-  ScoreService,
-  ScorerSchema,
+  type ScoreService,
   type PredictionLogged,
 } from '@scoregate/contracts';
-import { encodeRaw } from '@scoregate/inference-protocol';
 import { createKafkaConsumer, createTopics, type ConsumedMessage } from '@scoregate/messaging';
-import {
-  Code,
-  createRpcClient,
-  createRpcServer,
-  RpcError,
-  type RpcClient,
-  type RpcServer,
-  type ServerInterceptor,
-} from '@scoregate/rpc';
+import type { RpcClient, ServerInterceptor } from '@scoregate/rpc';
 import { createLogger, type Logger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthenticator, createAuthInterceptor, parseAuthFile } from '../auth/index.js';
-import { createChainResilience } from '../fallback-chain.js';
+import { createChainResilience } from '../chain-resilience.js';
 import type { ChainModel, Route } from '../route-resolver.js';
 import { createShadowRunner, type ShadowRunner } from '../routes/shadow.js';
-import { createScoreHandlers } from '../score-handlers.js';
 import { logShadowResult } from '../shadow-log.js';
+import { ScoreTestBed, testScorer } from '../testing/score-test-bed.test.js';
 import { createPredictionLog, type PredictionLog, type PredictionSink } from './prediction-log.js';
 import {
   contextWithTrace,
@@ -51,7 +38,6 @@ import {
 installTelemetryForTests();
 const silent = createLogger({ service: 'gateway-events-spec', level: 'silent' });
 const run = uniqueSuffix();
-const unimplemented = () => Promise.reject(new RpcError(Code.UNIMPLEMENTED, 'not in this test'));
 /** Per entity key, the feature refs the feature stand-in reports MISSING. */
 const missingFor: Record<string, string[]> = {
   'c-no-b': ['v:b'],
@@ -61,63 +47,9 @@ const missingFor: Record<string, string[]> = {
 };
 /** The version each model's stand-in reports having answered with. */
 const versions: Record<string, string> = { primary: '7', fallback: '3', challenger: '9' };
-const servers: RpcServer[] = [];
-const clients: { close(): void }[] = [];
+const bed = new ScoreTestBed({ logger: silent, versions });
 const logs: PredictionLog[] = [];
 let dir = '';
-let standIns: { features: string; scoring: string };
-
-async function startStandIns(): Promise<{ features: string; scoring: string }> {
-  const scoring = createRpcServer({ name: 'scoring-stand-in', logger: silent });
-  scoring.register(GRPCInferenceService, {
-    serverLive: unimplemented,
-    serverReady: unimplemented,
-    modelReady: unimplemented,
-    serverMetadata: unimplemented,
-    modelMetadata: unimplemented,
-    modelInfer(request) {
-      const rows = Number(request.inputs[0]?.shape[0] ?? 1n);
-      const p = request.modelName === 'primary' ? 0.75 : 0.6;
-      const data = new Float32Array(rows * 2);
-      for (let r = 0; r < rows; r++) data.set([1 - p, p], r * 2);
-      return Promise.resolve({
-        modelName: request.modelName,
-        modelVersion: versions[request.modelName] ?? '1',
-        id: request.id,
-        outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [BigInt(rows), 2n] }],
-        rawOutputContents: [encodeRaw({ datatype: 'FP32', shape: [rows, 2], data })],
-      });
-    },
-  });
-  const features = createRpcServer({ name: 'features-stand-in', logger: silent });
-  features.register(FeatureService, {
-    writeFeatures: unimplemented,
-    listFeatureViews: unimplemented,
-    getFeatures(request) {
-      if (request.entities.some((e) => e.key === 'c-store-down'))
-        return Promise.reject(new RpcError(Code.UNAVAILABLE, 'feature store down'));
-      return Promise.resolve({
-        results: request.entities.map((entity) => ({
-          entity,
-          values: request.featureRefs.map((ref) =>
-            (missingFor[entity.key] ?? []).includes(ref)
-              ? { ref, status: FeatureStatus.MISSING }
-              : {
-                  ref,
-                  status: FeatureStatus.OK,
-                  value: { kind: { case: 'doubleValue', value: 1 } },
-                },
-          ),
-        })),
-      });
-    },
-  });
-  servers.push(scoring, features);
-  return {
-    scoring: `127.0.0.1:${await scoring.listen('127.0.0.1:0')}`,
-    features: `127.0.0.1:${await features.listen('127.0.0.1:0')}`,
-  };
-}
 
 const chainModel = (model: string, inputs: { ref: string; default?: number }[]): ChainModel => ({
   model,
@@ -137,13 +69,7 @@ const chainModel = (model: string, inputs: { ref: string; default?: number }[]):
 });
 /** The primary needs a and b (c is optional, default 0); the fallback needs only a. */
 const route: Route = {
-  scorer: create(ScorerSchema, {
-    name: 'test-scorer',
-    entityType: 'customer',
-    defaultAnswer: { score: 0.3 },
-    scoreOutput: 'probabilities',
-    scoreIndex: 1,
-  }),
+  scorer: testScorer,
   chain: [
     chainModel('primary', [{ ref: 'v:a' }, { ref: 'v:b' }, { ref: 'v:c', default: 0 }]),
     chainModel('fallback', [{ ref: 'v:a' }]),
@@ -165,53 +91,42 @@ async function startGateway(options: {
     silent,
   );
   logs.push(log);
-  const features = createRpcClient(FeatureService, { address: standIns.features });
-  const scoring = createRpcClient(GRPCInferenceService, { address: standIns.scoring });
-  clients.push(features, scoring);
-  const shadow = options.shadow
-    ? createShadowRunner({
-        scoring,
-        logger: silent,
-        maxInFlight: 10,
-        onResult: logShadowResult(log),
-      })
-    : undefined;
-  const server = createRpcServer({
-    name: 'gateway-under-test',
-    logger: silent,
-    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
-  });
-  server.register(
-    ScoreService,
-    createScoreHandlers({
-      routes: {
-        resolve: () =>
-          Promise.resolve(
-            shadow
-              ? {
-                  ...route,
-                  shadow: { model: chainModel('challenger', [{ ref: 'v:a' }]), share: 1 },
-                }
-              : route,
-          ),
-      },
-      features,
-      scoring,
-      predictionLog: log,
-      ...(shadow ? { shadow } : {}),
-      resilience: createChainResilience(),
-      logger: options.logger ?? silent,
-      defaultBudgetMs: 1_000,
-      responseReserveMs: 2,
-    }),
+  let shadow: ShadowRunner | undefined;
+  const client = await bed.gateway(
+    (scoring) => {
+      shadow = options.shadow
+        ? createShadowRunner({
+            scoring,
+            logger: silent,
+            maxInFlight: 10,
+            onResult: logShadowResult(log),
+          })
+        : undefined;
+      return {
+        routes: {
+          resolve: () =>
+            Promise.resolve(
+              shadow
+                ? {
+                    ...route,
+                    shadow: { model: chainModel('challenger', [{ ref: 'v:a' }]), share: 1 },
+                  }
+                : route,
+            ),
+        },
+        predictionLog: log,
+        ...(shadow ? { shadow } : {}),
+        resilience: createChainResilience(),
+        logger: options.logger ?? silent,
+        defaultBudgetMs: 1_000,
+        responseReserveMs: 2,
+      };
+    },
+    {
+      ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
+    },
   );
-  servers.push(server);
-  const client = createRpcClient(ScoreService, {
-    address: `127.0.0.1:${await server.listen('127.0.0.1:0')}`,
-    defaultTimeoutMs: 5_000,
-    ...(options.headers ? { headers: options.headers } : {}),
-  });
-  clients.push(client);
   return { client, log, ...(shadow ? { shadow } : {}) };
 }
 
@@ -238,13 +153,14 @@ const batchOf = (keys: string[], id: string) => ({
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gateway-events-'));
-  standIns = await startStandIns();
+  for (const [key, refs] of Object.entries(missingFor)) bed.missingFor.set(key, refs);
+  bed.featuresDownFor.add('c-store-down');
+  await bed.start();
 });
 
 afterAll(async () => {
   await Promise.all(logs.map((log) => log.close(2_000)));
-  clients.forEach((c) => c.close());
-  await Promise.all(servers.map((s) => s.shutdown({ graceMs: 100 })));
+  await bed.stop();
   await rm(dir, { recursive: true, force: true });
 });
 

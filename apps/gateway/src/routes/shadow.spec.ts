@@ -11,6 +11,7 @@ import {
 import { createLogger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainModel } from '../route-resolver.js';
+import { held, modelInferOnly } from '../testing/score-test-bed.test.js';
 import { createShadowRunner, type ShadowJob, type ShadowResult } from './shadow.js';
 
 // A stand-in scoring-service over real gRPC: the thing under test is the runner, not the model.
@@ -22,26 +23,13 @@ let holdMs = 0;
 let fail = false;
 let received = 0;
 
-const unimplemented = () => Promise.reject(new RpcError(Code.UNIMPLEMENTED, 'not in this test'));
-
 beforeAll(async () => {
   server = createRpcServer({ name: 'scoring-stand-in', logger });
-  server.register(GRPCInferenceService, {
-    serverLive: unimplemented,
-    serverReady: unimplemented,
-    modelReady: unimplemented,
-    serverMetadata: unimplemented,
-    modelMetadata: unimplemented,
-    async modelInfer(request, context) {
+  server.register(
+    GRPCInferenceService,
+    modelInferOnly(async (request, context) => {
       received++;
-      if (holdMs > 0)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, holdMs);
-          context.signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+      if (holdMs > 0) await held(holdMs, context.signal);
       if (fail) throw new RpcError(Code.UNAVAILABLE, 'scoring stand-in is failing');
       return {
         modelName: request.modelName,
@@ -52,8 +40,8 @@ beforeAll(async () => {
           encodeRaw({ datatype: 'FP32', shape: [1, 2], data: new Float32Array([0.25, 0.75]) }),
         ],
       };
-    },
-  });
+    }),
+  );
   const port = await server.listen('127.0.0.1:0');
   scoring = createRpcClient(GRPCInferenceService, { address: `127.0.0.1:${port}` });
   await scoring.waitForReady(5_000);

@@ -1,7 +1,8 @@
 import type { GRPCInferenceService } from '@scoregate/contracts';
-import { decodeRaw, encodeRaw, isDatatype, type Tensor } from '@scoregate/inference-protocol';
+import { decodeRaw, isDatatype, type Tensor } from '@scoregate/inference-protocol';
 import { RpcError, type RpcClient, type RpcLogger } from '@scoregate/rpc';
 import { getMeter } from '@scoregate/telemetry';
+import { modelInferRequest } from '../inference.js';
 import type { ChainModel, Route } from '../route-resolver.js';
 import type { RoutedTarget } from './route-table.js';
 import { inShare, type EntityRef } from './sticky.js';
@@ -79,6 +80,105 @@ export interface ShadowRunnerOptions {
   readonly onResult?: (result: ShadowResult) => void | Promise<void>;
 }
 
+/** Counts shadow calls by outcome (also as a metric); logs failures at most once per 10 s. */
+class ShadowOutcomes {
+  started = 0;
+  succeeded = 0;
+  failed = 0;
+  dropped = 0;
+  private lastFailureLogAt = 0;
+  private readonly calls = getMeter('scoregate.gateway').createCounter(
+    'scoregate.gateway.shadow.calls',
+    { description: 'Shadow inferences, by outcome (ok, error, dropped)' },
+  );
+
+  constructor(private readonly logger: RpcLogger) {}
+
+  ok(job: ShadowJob): void {
+    this.succeeded++;
+    this.calls.add(1, { outcome: 'ok', model: job.model.model });
+  }
+
+  error(job: ShadowJob, error: RpcError): void {
+    this.failed++;
+    this.calls.add(1, { outcome: 'error', model: job.model.model });
+    // A shadow that is down must not flood the log.
+    if (Date.now() - this.lastFailureLogAt > 10_000) {
+      this.lastFailureLogAt = Date.now();
+      this.logger.warn(
+        { err: error, scorer: job.scorer, model: job.model.model, alias: job.model.alias },
+        'shadow inference failed (counted in scoregate.gateway.shadow.calls)',
+      );
+    }
+  }
+
+  drop(job: ShadowJob): void {
+    this.dropped++;
+    this.calls.add(1, { outcome: 'dropped', model: job.model.model });
+  }
+
+  stats(inFlight: number): ShadowRunnerStats {
+    const { started, succeeded, failed, dropped } = this;
+    return { started, succeeded, failed, dropped, inFlight };
+  }
+}
+
+/** One shadow ModelInfer with its own deadline; outputs without usable data are left out. */
+async function inferShadow(
+  client: RpcClient<typeof GRPCInferenceService>,
+  job: ShadowJob,
+  timeoutMs: number,
+): Promise<{ version: string; tensors: Record<string, Tensor> }> {
+  const reply = await client.modelInfer(
+    modelInferRequest(job.model, [job.row], job.row.length, job.requestId),
+    { timeoutMs },
+  );
+  const tensors: Record<string, Tensor> = {};
+  reply.outputs.forEach((output, i) => {
+    const raw = reply.rawOutputContents[i];
+    if (isDatatype(output.datatype) && raw !== undefined)
+      tensors[output.name] = decodeRaw(output.datatype, output.shape.map(Number), raw, output.name);
+  });
+  return { version: reply.modelVersion, tensors };
+}
+
+/** The options with the default deadline filled in. */
+type ResolvedShadowOptions = ShadowRunnerOptions & { readonly timeoutMs: number };
+
+/** Runs one job to its result (what it answered, or its error), counting the outcome. */
+async function shadowResult(
+  options: ResolvedShadowOptions,
+  job: ShadowJob,
+  outcomes: ShadowOutcomes,
+): Promise<ShadowResult> {
+  const client =
+    typeof options.scoring === 'function' ? options.scoring(job.model.model) : options.scoring;
+  const begin = performance.now();
+  try {
+    const { version, tensors } = await inferShadow(client, job, options.timeoutMs);
+    outcomes.ok(job);
+    return { job, version, tensors, latencyMs: performance.now() - begin };
+  } catch (error) {
+    const rpcError = RpcError.from(error);
+    outcomes.error(job, rpcError);
+    return { job, error: rpcError, latencyMs: performance.now() - begin };
+  }
+}
+
+/** Runs one job and hands its result to `onResult`, whose errors are logged. */
+async function execute(
+  options: ResolvedShadowOptions,
+  job: ShadowJob,
+  outcomes: ShadowOutcomes,
+): Promise<void> {
+  const result = await shadowResult(options, job, outcomes);
+  try {
+    await options.onResult?.(result);
+  } catch (error) {
+    options.logger.warn({ err: error, scorer: job.scorer }, 'shadow result callback failed');
+  }
+}
+
 /**
  * Runs shadow inferences off the request path: each job is a ModelInfer with its own short
  * deadline, not tied to the request (which has usually been answered by then), with bounded
@@ -86,97 +186,27 @@ export interface ShadowRunnerOptions {
  * to `onResult`, never thrown to the caller.
  */
 export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
-  const { logger, maxInFlight } = options;
-  const scoringFor = (model: string) =>
-    typeof options.scoring === 'function' ? options.scoring(model) : options.scoring;
-  const timeoutMs = options.timeoutMs ?? 200;
-  const meter = getMeter('scoregate.gateway');
-  const calls = meter.createCounter('scoregate.gateway.shadow.calls', {
-    description: 'Shadow inferences, by outcome (ok, error, dropped)',
-  });
-  let started = 0;
-  let succeeded = 0;
-  let failed = 0;
-  let dropped = 0;
-  let stopped = false;
-  let lastFailureLogAt = 0;
+  const resolved: ResolvedShadowOptions = { ...options, timeoutMs: options.timeoutMs ?? 200 };
+  const { logger, maxInFlight, timeoutMs } = resolved;
+  const outcomes = new ShadowOutcomes(logger);
   const running = new Set<Promise<void>>();
-
-  async function execute(job: ShadowJob): Promise<void> {
-    const begin = performance.now();
-    let result: ShadowResult;
-    try {
-      const reply = await scoringFor(job.model.model).modelInfer(
-        {
-          modelName: job.model.model,
-          modelVersion: job.model.alias,
-          id: job.requestId,
-          inputs: [
-            { name: job.model.inputName, datatype: 'FP32', shape: [1n, BigInt(job.row.length)] },
-          ],
-          rawInputContents: [
-            encodeRaw({ datatype: 'FP32', shape: [1, job.row.length], data: job.row }),
-          ],
-        },
-        { timeoutMs },
-      );
-      const tensors: Record<string, Tensor> = {};
-      reply.outputs.forEach((output, i) => {
-        const raw = reply.rawOutputContents[i];
-        if (isDatatype(output.datatype) && raw !== undefined)
-          tensors[output.name] = decodeRaw(
-            output.datatype,
-            output.shape.map(Number),
-            raw,
-            output.name,
-          );
-      });
-      succeeded++;
-      calls.add(1, { outcome: 'ok', model: job.model.model });
-      result = {
-        job,
-        version: reply.modelVersion,
-        tensors,
-        latencyMs: performance.now() - begin,
-      };
-    } catch (error) {
-      failed++;
-      calls.add(1, { outcome: 'error', model: job.model.model });
-      const rpcError = RpcError.from(error);
-      // At most one line per 10 s: a shadow that is down must not flood the log.
-      if (Date.now() - lastFailureLogAt > 10_000) {
-        lastFailureLogAt = Date.now();
-        logger.warn(
-          { err: rpcError, scorer: job.scorer, model: job.model.model, alias: job.model.alias },
-          'shadow inference failed (counted in scoregate.gateway.shadow.calls)',
-        );
-      }
-      result = { job, error: rpcError, latencyMs: performance.now() - begin };
-    }
-    try {
-      await options.onResult?.(result);
-    } catch (error) {
-      logger.warn({ err: error, scorer: job.scorer }, 'shadow result callback failed');
-    }
-  }
-
+  let stopped = false;
   return {
     run(job) {
       if (stopped || running.size >= maxInFlight) {
-        dropped++;
-        calls.add(1, { outcome: 'dropped', model: job.model.model });
+        outcomes.drop(job);
         return false;
       }
-      started++;
+      outcomes.started++;
       // Started on a later tick: not even the request serialisation runs on the caller's time.
       const task: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => execute(job))
+        .then(() => execute(resolved, job, outcomes))
         .catch((error: unknown) => logger.warn({ err: error }, 'shadow job failed'))
         .finally(() => running.delete(task));
       running.add(task);
       return true;
     },
-    stats: () => ({ started, succeeded, failed, dropped, inFlight: running.size }),
+    stats: () => outcomes.stats(running.size),
     async drain(drainTimeoutMs = timeoutMs * 2) {
       stopped = true;
       let timer: NodeJS.Timeout | undefined;
