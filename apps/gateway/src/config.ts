@@ -1,4 +1,4 @@
-import { env } from '@scoregate/config';
+import { env, logLevelEnv } from '@scoregate/config';
 import { securityConfig } from './auth/config.js';
 import { predictionLogConfig } from './prediction-log/index.js';
 
@@ -40,5 +40,5 @@ export const gatewayConfig = {
   GATEWAY_SHADOW_MAX_IN_FLIGHT: env.positiveInt(32),
   /** Deadline of one shadow call (its own, not the request's). */
   GATEWAY_SHADOW_TIMEOUT_MS: env.millis(200),
-  LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const, 'info'),
+  ...logLevelEnv,
 };

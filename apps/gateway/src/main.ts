@@ -1,3 +1,4 @@
+import '@scoregate/config/supported-node';
 import { loadConfigOrExit } from '@scoregate/config';
 import { FeatureService, RegistryService, ScoreService } from '@scoregate/contracts';
 import { createRpcClient, implement, mutualTlsOrExit, serve } from '@scoregate/rpc';
