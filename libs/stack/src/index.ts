@@ -1,11 +1,5 @@
 export { SERVICES, type ServiceName } from './services.js';
 export { freePort } from '@scoregate/rpc';
-export {
-  serviceTls,
-  startService,
-  startStack,
-  type RunningService,
-  type RunningStack,
-  type ServiceOptions,
-  type StackOptions,
-} from './stack.js';
+export { startStack, type RunningStack, type StackOptions } from './stack.js';
+export { startService, type RunningService, type ServiceOptions } from './service-process.js';
+export { serviceTls } from './service-tls.js';
