@@ -28,6 +28,8 @@ export interface ServiceOptions {
   readonly readyTimeoutMs?: number;
   /** The repository root (where apps/<service>/dist lives). */
   readonly root?: string;
+  /** The file under apps/<service>/dist to run. Default main.js. */
+  readonly entry?: string;
 }
 
 export interface RunningService {
@@ -40,6 +42,8 @@ export interface RunningService {
   readonly exited: Promise<number | string>;
   /** The last lines it printed (standard output and error), oldest first. */
   lastLines(): readonly string[];
+  /** SIGTERM if it still runs (SIGKILL after 15 s); resolves with how it exited. */
+  stop(): Promise<number | string>;
 }
 
 /**
@@ -59,13 +63,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   return running;
 }
 
-/** Spawns the service's process on `host:port` with `env` on top of the launcher's environment. */
-export function spawnService(
-  options: Omit<ServiceOptions, 'readyTimeoutMs'> & { readonly root?: string },
-): RunningService {
+/**
+ * Spawns the service's process on `host:port` with `env` on top of the launcher's environment,
+ * without waiting for it: for a process without health, such as the feature ingestor
+ * (`entry: 'ingest-main.js'`), or one whose start is expected to fail.
+ */
+export function spawnService(options: Omit<ServiceOptions, 'readyTimeoutMs'>): RunningService {
   const { name, port, host = '127.0.0.1', root = defaultRoot } = options;
   const service = SERVICES.find((s) => s.name === name)!;
-  const entry = join(root, 'apps', name, 'dist', 'main.js');
+  const entry = join(root, 'apps', name, 'dist', options.entry ?? 'main.js');
   if (!existsSync(entry)) {
     throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
   }
@@ -101,7 +107,19 @@ export function spawnService(
     process: child,
     exited,
     lastLines: () => [...lastLines],
+    stop: () => stopProcess(child, exited),
   };
+}
+
+async function stopProcess(
+  child: ChildProcess,
+  exited: Promise<number | string>,
+): Promise<number | string> {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -133,18 +151,14 @@ export async function waitUntilServing(service: RunningService, deadline: number
   }
 }
 
-/** SIGTERM to every service still running (SIGKILL after 15 s); resolves with each exit code. */
+/** Stops every service at once; resolves with each exit code. */
 export async function stopAll(
   services: Partial<Record<ServiceName, RunningService>>,
 ): Promise<Record<ServiceName, number | string>> {
   const codes = {} as Record<ServiceName, number | string>;
   await Promise.all(
     Object.values(services).map(async (service) => {
-      if (service.process.exitCode === null && service.process.signalCode === null)
-        service.process.kill('SIGTERM');
-      const timer = setTimeout(() => service.process.kill('SIGKILL'), 15_000);
-      codes[service.name] = await service.exited;
-      clearTimeout(timer);
+      codes[service.name] = await service.stop();
     }),
   );
   return codes;
