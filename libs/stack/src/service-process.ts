@@ -30,6 +30,8 @@ export interface ServiceOptions {
   readonly root?: string;
   /** The file under apps/<service>/dist to run. Default main.js. */
   readonly entry?: string;
+  /** How to reach its port (readiness checks, `tls` of the result). Default: from `env`. */
+  readonly tls?: TlsOptions;
 }
 
 export interface RunningService {
@@ -99,7 +101,7 @@ export function spawnService(options: Omit<ServiceOptions, 'readyTimeoutMs'>): R
   const exited = new Promise<number | string>((resolve) =>
     child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
-  const tls = serviceTls(name, env);
+  const tls = options.tls ?? serviceTls(name, env);
   return {
     name,
     address: `${host}:${port}`,
