@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '@scoregate/config/supported-node';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
@@ -26,10 +27,17 @@ program
   .description('run the five services on embedded defaults until Ctrl-C')
   .option('--logs <dir>', 'folder for service logs', join(root, '.data', 'logs'))
   .option('--traces-file <file>', 'also write every span as JSON lines to this file')
-  .action(async (options: { logs: string; tracesFile?: string }) => {
+  .option(
+    '--ready-timeout-ms <ms>',
+    'how long the services may take to be SERVING',
+    positive,
+    30_000,
+  )
+  .action(async (options: { logs: string; tracesFile?: string; readyTimeoutMs: number }) => {
     await runStack({
       root,
       logDir: options.logs,
+      readyTimeoutMs: options.readyTimeoutMs,
       ...(options.tracesFile ? { tracesFile: options.tracesFile } : {}),
     });
   });

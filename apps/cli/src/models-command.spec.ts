@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkHealth } from '@scoregate/rpc';
-import { freePort } from '@scoregate/stack';
+import { startService, type RunningService } from '@scoregate/stack';
 import { listModels, pushModel, removeAlias, setAlias, showModel } from './models-command.js';
 import type { CommandIo } from './registry-io.js';
 import { applyScorers } from './scorers-command.js';
@@ -15,8 +12,7 @@ import { applyScorers } from './scorers-command.js';
 // A real registry-service process (the built dist) on a free port, with a data folder of its own.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const fixtures = path.join(root, 'tools/models/fixtures');
-const entry = path.join(root, 'apps/registry-service/dist/main.js');
-let registry: ChildProcess;
+let registry: RunningService | undefined;
 let address: string;
 let dir: string;
 let signatureFile: string;
@@ -38,28 +34,13 @@ function capture(): CommandIo & { lines: string[]; errors: string[]; drawn: () =
 }
 
 beforeAll(async () => {
-  if (!existsSync(entry))
-    throw new Error(`${entry} does not exist: build first (npx nx run-many -t build)`);
   dir = await mkdtemp(path.join(tmpdir(), 'cli-models-'));
-  const port = await freePort();
-  address = `127.0.0.1:${port}`;
-  registry = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
-    cwd: root,
-    stdio: 'ignore',
-    env: {
-      ...process.env,
-      REGISTRY_SERVICE_HOST: '127.0.0.1',
-      REGISTRY_SERVICE_PORT: String(port),
-      REGISTRY_DATA_DIR: path.join(dir, 'registry'),
-      REGISTRY_CATALOGUE_FILE: 'none',
-    },
+  registry = await startService({
+    name: 'registry-service',
+    port: 0,
+    env: { REGISTRY_DATA_DIR: path.join(dir, 'registry'), REGISTRY_CATALOGUE_FILE: 'none' },
   });
-  const deadline = Date.now() + 30_000;
-  while ((await checkHealth(address, '', 500).catch(() => 'DOWN')) !== 'SERVING') {
-    if (registry.exitCode !== null) throw new Error(`registry-service exited ${registry.exitCode}`);
-    if (Date.now() > deadline) throw new Error('registry-service not SERVING within 30 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  address = registry.address;
   // The signature of truck-roll-gbt, written as a user would: ModelVersionSpec canonical JSON.
   const manifest = JSON.parse(await readFile(path.join(fixtures, 'manifest.json'), 'utf8')) as {
     models: { name: string; input: unknown; outputs: unknown; features: { ref: string }[] }[];
@@ -83,11 +64,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (registry && registry.exitCode === null) {
-    const exited = new Promise((r) => registry.once('exit', r));
-    registry.kill('SIGTERM');
-    await exited;
-  }
+  await registry?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICES, startStack, type ServiceName } from '@scoregate/stack';
+import { SERVICES, startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
 
 /**
  * Runs the whole stack in the foreground on embedded defaults (in-memory features with demo
@@ -10,6 +10,7 @@ export async function runStack(options: {
   root: string;
   logDir: string;
   tracesFile?: string;
+  readyTimeoutMs?: number;
 }): Promise<void> {
   mkdirSync(options.logDir, { recursive: true });
   const logs = Object.fromEntries(
@@ -23,14 +24,23 @@ export async function runStack(options: {
   console.log(
     'Starting Scoregate on embedded defaults (in-memory features with demo customers, SQLite registry seeded with the fixture models, no Kafka)…',
   );
-  const stack = await startStack({
-    root: options.root,
-    env,
-    onOutput: (service, line) => {
-      logs[service].write(`${line}\n`);
-      if (/"level":(50|60)/.test(line)) console.error(`[${service}] ${line}`);
-    },
-  });
+  let stack: RunningStack;
+  try {
+    stack = await startStack({
+      root: options.root,
+      env,
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+      onOutput: (service, line) => {
+        logs[service].write(`${line}\n`);
+        if (/"level":(50|60)/.test(line)) console.error(`[${service}] ${line}`);
+      },
+    });
+  } catch (error) {
+    // Names the service that failed and quotes the last lines it printed.
+    console.error((error as Error).message);
+    process.exitCode = 1;
+    return;
+  }
   console.log('\nScoregate is up:');
   for (const service of SERVICES)
     console.log(`  ${service.name.padEnd(17)} ${stack.address(service.name)}`);
@@ -42,12 +52,22 @@ export async function runStack(options: {
     `      grpcurl -plaintext -d '{"scorer":"truck-roll-priority","entity_keys":[{"entity_type":"customer","key":"c-0001"}]}' ${stack.address('gateway')} scoregate.gateway.v1.ScoreService/Score`,
   );
   console.log('Ctrl-C stops every service.\n');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopSignal();
   console.log('Stopping…');
   const codes = await stack.stop();
   for (const service of SERVICES)
     console.log(`  ${service.name.padEnd(17)} exited ${codes[service.name]}`);
+  process.exitCode = Object.values(codes).every((code) => code === 0) ? 0 : 1;
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. The launcher keeps listening after it, so that it
+ * lives on to report how each service ended: Ctrl-C pressed again reaches the services too (one
+ * process group), and they exit at once.
+ */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
+  });
 }

@@ -1,6 +1,8 @@
+import '@scoregate/config/supported-node';
 import { z } from 'zod';
-import { env, loadConfigOrExit } from '@scoregate/config';
+import { env, loadConfigOrExit, logLevelEnv } from '@scoregate/config';
 import { createKafkaConsumer, createKafkaProducer, parseBrokers } from '@scoregate/messaging';
+import { drainOnSignals } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
 import { deadLetterTopicOf } from './ingestion/dead-letters.js';
@@ -22,8 +24,9 @@ const config = loadConfigOrExit('feature-ingest', {
   KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),
   FEATURE_VIEWS_FILE: env.optionalString(),
   ...featureStoreEnv,
+  ...logLevelEnv,
 });
-const logger = createLogger({ service: 'feature-ingest' });
+const logger = createLogger({ service: 'feature-ingest', level: config.LOG_LEVEL });
 
 try {
   if (config.FEATURE_STORE === 'memory')
@@ -65,26 +68,20 @@ try {
     `ingesting ${config.FEATURE_INGEST_TOPIC} into ${opened.description}`,
   );
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, `${signal}: finishing the batch in hand, committing, stopping`);
-    try {
-      await consumer.stop();
-      await deadLetters.close();
-      await opened.close();
-      logger.info('stopped');
-      await shutdownTelemetry();
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, `stopping failed: ${(error as Error).message}`);
-      await shutdownTelemetry();
-      process.exit(1);
-    }
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  drainOnSignals({
+    logger,
+    drain: async (signal) => {
+      logger.info({ signal }, `${signal}: finishing the batch in hand, committing, stopping`);
+      try {
+        await consumer.stop();
+        await deadLetters.close();
+        await opened.close();
+        logger.info('stopped');
+      } finally {
+        await shutdownTelemetry();
+      }
+    },
+  });
 } catch (error) {
   logger.fatal({ err: error }, `feature-ingest failed to start: ${(error as Error).message}`);
   await shutdownTelemetry();

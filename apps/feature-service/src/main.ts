@@ -1,5 +1,6 @@
+import '@scoregate/config/supported-node';
 import { FeatureService } from '@scoregate/contracts';
-import { env, loadConfigOrExit } from '@scoregate/config';
+import { env, loadConfigOrExit, logLevelEnv } from '@scoregate/config';
 import { implement, mutualTlsEnv, mutualTlsOrExit, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { createFeatureHandlers } from './feature-handlers.js';
@@ -11,11 +12,12 @@ const config = loadConfigOrExit('feature-service', {
   FEATURE_SERVICE_PORT: env.port(50052),
   FEATURE_VIEWS_FILE: env.optionalString(),
   ...featureStoreEnv,
+  ...logLevelEnv,
   ...mutualTlsEnv,
 });
 // mTLS between services (SCOREGATE_TLS_*): callers must present a certificate of the CA.
 const tls = mutualTlsOrExit('feature-service', config);
-const logger = createLogger({ service: 'feature-service' });
+const logger = createLogger({ service: 'feature-service', level: config.LOG_LEVEL });
 logger.info({ mtls: Boolean(tls) }, `mTLS between services ${tls ? 'ON' : 'off'}`);
 
 try {

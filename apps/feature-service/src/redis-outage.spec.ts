@@ -1,18 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { FeatureService, FeatureStatus } from '@scoregate/contracts';
-import {
-  checkHealth,
-  Code,
-  createRpcClient,
-  freePort,
-  RpcError,
-  type RpcClient,
-} from '@scoregate/rpc';
+import { checkHealth, Code, createRpcClient, RpcError, type RpcClient } from '@scoregate/rpc';
+import { startService, type RunningService } from '@scoregate/stack';
 import { startPrivateRedis, type PrivateRedis } from '@scoregate/test-servers';
 
 /**
@@ -25,8 +19,7 @@ const entry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let redis: PrivateRedis;
-let service: ChildProcess;
-let exited: Promise<unknown>;
+let service: RunningService | undefined;
 let address: string;
 let client: RpcClient<typeof FeatureService>;
 const output: string[] = [];
@@ -41,43 +34,19 @@ beforeAll(async () => {
   expect(existsSync(entry)).toBe(true);
 
   redis = await startPrivateRedis({ persistent: true });
-  const port = await freePort();
-  address = `127.0.0.1:${port}`;
-  service = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      OTEL_SERVICE_NAME: 'feature-service',
-      FEATURE_SERVICE_HOST: '127.0.0.1',
-      FEATURE_SERVICE_PORT: String(port),
-      FEATURE_STORE: 'redis',
-      REDIS_URL: redis.url,
-    },
+  service = await startService({
+    name: 'feature-service',
+    port: 0,
+    env: { FEATURE_STORE: 'redis', REDIS_URL: redis.url },
+    onOutput: (line) => output.push(line),
   });
-  service.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  service.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  exited = new Promise((resolve) => service.once('exit', resolve));
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (service.exitCode !== null) throw new Error(`feature-service exited:\n${output.join('')}`);
-    const status = await checkHealth(address, '', 500).catch(() => undefined);
-    if (status === 'SERVING') break;
-    if (Date.now() > deadline) throw new Error(`feature-service not SERVING:\n${output.join('')}`);
-    await sleep(100);
-  }
+  address = service.address;
   client = createRpcClient(FeatureService, { address, defaultTimeoutMs: 5_000 });
 });
 
 afterAll(async () => {
   client?.close();
-  if (service && service.exitCode === null) {
-    service.kill('SIGTERM');
-    const timer = setTimeout(() => service.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await service?.stop();
   await redis?.dispose();
 });
 
@@ -175,7 +144,7 @@ describe('feature-service process with Redis stopped and started again', () => {
       .catch((e: unknown) => e);
     expect((writeError as RpcError).code).toBe(Code.UNAVAILABLE);
     expect(await checkHealth(address, '', 1_000)).toBe('SERVING');
-    expect(service.exitCode).toBeNull();
+    expect(service!.process.exitCode).toBeNull();
 
     await redis.start();
     const back = performance.now();
@@ -189,7 +158,7 @@ describe('feature-service process with Redis stopped and started again', () => {
     expect(response, 'no answer within 5 s of Redis coming back').toBeDefined();
     expect(recoveredMs).toBeLessThan(2_000);
     expectWrittenValues(response!);
-    expect(service.exitCode).toBeNull();
-    expect(output.join('')).toContain('lost the connection to Redis');
+    expect(service!.process.exitCode).toBeNull();
+    expect(output.join('\n')).toContain('lost the connection to Redis');
   });
 });

@@ -1,11 +1,13 @@
 import { create } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { loadConfig } from '@scoregate/config';
 import { FeatureInputSchema, type ScoreService } from '@scoregate/contracts';
 import { Code, RpcError, type RpcClient } from '@scoregate/rpc';
 import { createLogger } from '@scoregate/telemetry';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Admission } from './admission.js';
 import { createChainResilience } from './chain-resilience.js';
+import { gatewayConfig } from './config.js';
 import type { ChainModel, Route } from './route-resolver.js';
 import { ScoreTestBed, testScorer } from './testing/score-test-bed.test.js';
 
@@ -77,5 +79,33 @@ describe('admission control', () => {
     const error = await score(tightClient, 'k1', 1).catch((e: unknown) => RpcError.from(e));
     expect((error as RpcError).code).toBe(Code.RESOURCE_EXHAUSTED);
     expect((error as RpcError).message).toMatch(/budget/);
+  });
+});
+
+describe('admission control resting limit', () => {
+  const admissions: Admission[] = [];
+  afterEach(() => admissions.splice(0).forEach((admission) => admission.stop()));
+
+  /** The Admission the gateway builds from this environment. */
+  const restingLimitWith = (environment: Record<string, string>) => {
+    const config = loadConfig('gateway', gatewayConfig, environment);
+    const admission = new Admission({
+      minimumMs: 2,
+      defaultBudgetMs: 100,
+      limit: { initialLimit: config.GATEWAY_ADMISSION_RESTING_LIMIT },
+    });
+    admissions.push(admission);
+    return admission.limit.limit;
+  };
+
+  it('rests at GATEWAY_ADMISSION_RESTING_LIMIT, 256 calls unless set', () => {
+    expect(restingLimitWith({})).toBe(256);
+    expect(restingLimitWith({ GATEWAY_ADMISSION_RESTING_LIMIT: '40' })).toBe(40);
+  });
+
+  it('rests at the same limit when a caller gives none', () => {
+    const admission = new Admission({ minimumMs: 2, defaultBudgetMs: 100 });
+    admissions.push(admission);
+    expect(admission.limit.limit).toBe(256);
   });
 });

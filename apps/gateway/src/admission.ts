@@ -25,11 +25,7 @@ export class Admission {
   private readonly refused;
 
   constructor(private readonly options: AdmissionOptions) {
-    // Resting at 256 calls in flight: far above what a healthy gateway holds at its capacity
-    // (~1,000 calls/s × a few ms), and above what a stall piles up — a replica SIGKILLed at 300
-    // calls/s on a starved machine piled up 64 once, and cutting from there refused 169 calls that
-    // had a second to spare. Only a limit that is reached is cut, so only a real jam starts the cuts.
-    this.limit = new QueueTimeLimit({ initialLimit: 256, ...options.limit });
+    this.limit = new QueueTimeLimit(options.limit);
     const meter = getMeter('scoregate.gateway');
     this.refused = meter.createCounter('scoregate.gateway.admission.refused', {
       description: 'Score/ScoreBatch calls refused with RESOURCE_EXHAUSTED by admission control',

@@ -1,4 +1,5 @@
-import { env } from '@scoregate/config';
+import { env, logLevelEnv } from '@scoregate/config';
+import { DEFAULT_RESTING_LIMIT } from '@scoregate/resilience';
 import { securityConfig } from './auth/config.js';
 import { predictionLogConfig } from './prediction-log/index.js';
 
@@ -28,6 +29,11 @@ export const gatewayConfig = {
    * latency (learnt while the gateway is not busy), before the concurrency limit shrinks. 0: off.
    */
   GATEWAY_ADMISSION_LATENCY_TARGET: env.nonNegative(3),
+  /**
+   * Admission control: the concurrency limit at rest (calls), which it starts at and returns to
+   * while the queue stays short.
+   */
+  GATEWAY_ADMISSION_RESTING_LIMIT: env.positiveInt(DEFAULT_RESTING_LIMIT),
   /** Admission control: the concurrency limit never goes below this (calls). */
   GATEWAY_ADMISSION_MIN_LIMIT: env.positiveInt(4),
   /** Largest Score request accepted, in bytes. */
@@ -40,5 +46,5 @@ export const gatewayConfig = {
   GATEWAY_SHADOW_MAX_IN_FLIGHT: env.positiveInt(32),
   /** Deadline of one shadow call (its own, not the request's). */
   GATEWAY_SHADOW_TIMEOUT_MS: env.millis(200),
-  LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const, 'info'),
+  ...logLevelEnv,
 };

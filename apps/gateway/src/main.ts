@@ -1,3 +1,4 @@
+import '@scoregate/config/supported-node';
 import { loadConfigOrExit } from '@scoregate/config';
 import { FeatureService, RegistryService, ScoreService } from '@scoregate/contracts';
 import { createRpcClient, implement, mutualTlsOrExit, serve } from '@scoregate/rpc';
@@ -45,6 +46,7 @@ const admission = new Admission({
   minimumMs: config.GATEWAY_RESPONSE_RESERVE_MS,
   defaultBudgetMs: config.GATEWAY_DEFAULT_BUDGET_MS,
   limit: {
+    initialLimit: config.GATEWAY_ADMISSION_RESTING_LIMIT,
     targetQueueMs: config.GATEWAY_ADMISSION_QUEUE_TARGET_MS,
     latencyTarget: config.GATEWAY_ADMISSION_LATENCY_TARGET,
     minLimit: config.GATEWAY_ADMISSION_MIN_LIMIT,

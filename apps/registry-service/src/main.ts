@@ -1,5 +1,6 @@
+import '@scoregate/config/supported-node';
 import { fileURLToPath } from 'node:url';
-import { env, loadConfigOrExit } from '@scoregate/config';
+import { env, loadConfigOrExit, logLevelEnv } from '@scoregate/config';
 import { RegistryService } from '@scoregate/contracts';
 import { implement, mutualTlsEnv, mutualTlsOrExit, serve } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
@@ -38,11 +39,12 @@ const config = loadConfigOrExit('registry-service', {
   REGISTRY_MODELS_MANIFEST: env.string(DEFAULT_MANIFEST_FILE),
   REGISTRY_CATALOGUE_FILE: env.string(DEFAULT_CATALOGUE_FILE),
   REGISTRY_FEATURE_VIEWS_FILE: env.string(DEFAULT_FEATURE_VIEWS_FILE),
+  ...logLevelEnv,
   ...mutualTlsEnv,
 });
 // mTLS between services (SCOREGATE_TLS_*): callers must present a certificate of the CA.
 const tls = mutualTlsOrExit('registry-service', config);
-const logger = createLogger({ service: 'registry-service' });
+const logger = createLogger({ service: 'registry-service', level: config.LOG_LEVEL });
 logger.info({ mtls: Boolean(tls) }, `mTLS between services ${tls ? 'ON' : 'off'}`);
 
 async function exitConfig(message: string): Promise<never> {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { env } from '@scoregate/config';
+import { env, logLevelEnv } from '@scoregate/config';
 import { mutualTlsEnv } from '@scoregate/rpc';
 
 const fixtures = fileURLToPath(new URL('../../../tools/models/fixtures', import.meta.url));
@@ -30,7 +30,7 @@ export const scoringServiceConfig = {
   SCORING_INTRA_OP_THREADS: env.positiveInt(1),
   /** Largest ModelInfer request accepted, in bytes. */
   SCORING_MAX_REQUEST_BYTES: env.positiveInt(16 * 1024 * 1024),
-  LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const, 'info'),
+  ...logLevelEnv,
   /**
    * mTLS between services: SCOREGATE_TLS_CA / SCOREGATE_TLS_CERT / SCOREGATE_TLS_KEY (serving,
    * and following registry-service).

@@ -1,3 +1,4 @@
+import '@scoregate/config/supported-node';
 import { loadConfigOrExit } from '@scoregate/config';
 import { GRPCInferenceService } from '@scoregate/contracts';
 import { implement, mutualTlsOrExit, serve } from '@scoregate/rpc';

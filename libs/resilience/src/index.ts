@@ -16,6 +16,7 @@ export {
   type HedgeOutcome,
 } from './hedge.js';
 export {
+  DEFAULT_RESTING_LIMIT,
   QueueTimeLimit,
   type Permit,
   type QueueTimeLimitOptions,

@@ -5,6 +5,13 @@ const MAX_SAMPLES = 1024;
 /** Fewer ended calls than this in an interval say nothing about its latency. */
 const MIN_SAMPLES = 3;
 
+/**
+ * The resting concurrency limit unless one is given: far above what a healthy process holds at
+ * its capacity (the gateway: ~1,000 calls/s × a few ms) and above what a short stall piles up, so
+ * that only a real jam reaches it — and only a limit that is reached is cut.
+ */
+export const DEFAULT_RESTING_LIMIT = 256;
+
 /** Why a request was refused. */
 export interface Refusal {
   readonly refused: true;
@@ -27,7 +34,7 @@ export interface QueueTimeLimitOptions {
   /**
    * Starting limit, and the resting one: while the queue stays short the limit returns to it
    * whether or not it is used, so a low limit left by an old overload cannot refuse a later burst.
-   * Default 32.
+   * Default {@link DEFAULT_RESTING_LIMIT}.
    */
   readonly initialLimit?: number;
   /** Default 4. */
@@ -100,7 +107,7 @@ export class QueueTimeLimit {
   private readonly timer: NodeJS.Timeout;
 
   constructor(options: QueueTimeLimitOptions = {}) {
-    this.limitValue = options.initialLimit ?? 32;
+    this.limitValue = options.initialLimit ?? DEFAULT_RESTING_LIMIT;
     this.resting = this.limitValue;
     this.sustain = options.sustainIntervals ?? 3;
     this.busyUtilization = options.busyUtilization ?? 0.9;

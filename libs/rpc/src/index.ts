@@ -16,7 +16,12 @@ export {
   type ShutdownOptions,
 } from './server.js';
 export { createRpcClient, type RpcClientOptions } from './client.js';
-export { exitOnSignals, type ShutdownHandlerOptions } from './shutdown.js';
+export {
+  drainOnSignals,
+  exitOnSignals,
+  type DrainOnSignalsOptions,
+  type ShutdownHandlerOptions,
+} from './shutdown.js';
 export type { RpcLogger } from './logger.js';
 export type { TlsOptions } from './credentials.js';
 export {

@@ -1,11 +1,10 @@
 export { SERVICES, type ServiceName } from './services.js';
 export { freePort } from '@scoregate/rpc';
+export { startStack, type RunningStack, type StackOptions } from './stack.js';
 export {
-  serviceTls,
+  spawnService,
   startService,
-  startStack,
   type RunningService,
-  type RunningStack,
   type ServiceOptions,
-  type StackOptions,
-} from './stack.js';
+} from './service-process.js';
+export { serviceTls } from './service-tls.js';

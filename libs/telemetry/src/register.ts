@@ -7,12 +7,14 @@
  * `@grpc/grpc-js` — is loaded before it can be wrapped.
  */
 import { isMainThread } from 'node:worker_threads';
+import { loadConfigOrExit, logLevelEnv } from '@scoregate/config';
 import { registerImportHooks } from './import-hooks.js';
 import { createInstrumentations, instrumentedModuleNames } from './instrumentations.js';
 import { createLogger } from './logger.js';
 import { loadTelemetryConfig } from './telemetry-config.js';
 
 const config = loadTelemetryConfig(process.env);
+const { LOG_LEVEL } = loadConfigOrExit('telemetry', logLevelEnv);
 
 // Workers inherit --import; one SDK per process is enough.
 if (isMainThread && !config.sdkDisabled) {
@@ -21,6 +23,7 @@ if (isMainThread && !config.sdkDisabled) {
   // Standard error: standard output may carry a program's result.
   const log = createLogger({
     service: config.serviceName ?? 'telemetry',
+    level: LOG_LEVEL,
     destination: process.stderr,
   }).child({
     component: 'telemetry',

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkHealth } from '@scoregate/rpc';
-import { freePort, startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
+import { startService, startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const e2eCatalogue = join(repoRoot, 'test/e2e/fixtures/e2e-catalogue.json');
@@ -19,59 +18,32 @@ export interface ExtraProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `apps/<app>/dist/main.js` on a free port and waits for health SERVING. */
+/** Starts one more gateway or scoring-service on a free port and waits for health SERVING. */
 export async function startProcess(
   app: 'gateway' | 'scoring-service',
   env: Record<string, string>,
 ): Promise<ExtraProcess> {
-  const port = await freePort();
-  const prefix = app === 'gateway' ? 'GATEWAY' : 'SCORING_SERVICE';
   const output: string[] = [];
-  const child = spawn(
-    process.execPath,
-    ['--import', '@scoregate/telemetry/register', join(repoRoot, 'apps', app, 'dist', 'main.js')],
-    {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        OTEL_SERVICE_NAME: app,
-        LOG_LEVEL: 'warn',
-        [`${prefix}_HOST`]: '127.0.0.1',
-        [`${prefix}_PORT`]: String(port),
-        ...env,
-      },
-    },
-  );
-  for (const stream of [child.stdout, child.stderr])
-    stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  const address = `127.0.0.1:${port}`;
+  const running = await startService({
+    name: app,
+    port: 0,
+    env: { LOG_LEVEL: 'warn', ...env },
+    root: repoRoot,
+    readyTimeoutMs: 60_000,
+    onOutput: (line) => output.push(line),
+  });
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    // It may have been frozen (SIGSTOP) by the test.
+    running.process.kill('SIGCONT');
+    await running.stop();
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${app} exited early:\n${output.join('')}`);
-    try {
-      if ((await checkHealth(address, '', 500)) === 'SERVING') break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${app} was not SERVING in time:\n${output.join('')}`);
-    }
-    await sleep(100);
-  }
-  return { address, process: child, exited, output, stop };
+  return {
+    address: running.address,
+    process: running.process,
+    exited: running.exited,
+    output,
+    stop,
+  };
 }
 
 /** The stack of five services on free ports, with the e2e catalogue in a fresh registry. */

@@ -1,6 +1,5 @@
 import { durationFromMs, durationMs } from '@bufbuild/protobuf/wkt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import {
   DegradationReason,
@@ -8,8 +7,8 @@ import {
   ScoreService,
   type ScoreResponse,
 } from '@scoregate/contracts';
-import { RpcError, checkHealth, createRpcClient, type RpcClient } from '@scoregate/rpc';
-import type { RunningStack } from '@scoregate/stack';
+import { RpcError, createRpcClient, type RpcClient } from '@scoregate/rpc';
+import { startService, type RunningService, type RunningStack } from '@scoregate/stack';
 import { repoRoot, sleep } from './chaos-fixture.js';
 import { startFaultStack, summarize, type Outcome } from './fault-fixture.js';
 
@@ -25,7 +24,7 @@ const OUTAGE_MS = 5_000;
 const keys = ['c-0001', 'c-0002', 'c-0003', 'c-0004', 'c-0005'];
 
 let stack: RunningStack & { dir: string; output: string[] };
-let restarted: ChildProcess | undefined;
+let restarted: RunningService | undefined;
 let client: RpcClient<typeof ScoreService>;
 
 beforeAll(async () => {
@@ -38,52 +37,24 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.close();
-  if (restarted && restarted.exitCode === null && restarted.signalCode === null) {
-    const exited = new Promise((resolve) => restarted!.once('exit', resolve));
-    restarted.kill('SIGTERM');
-    const timer = setTimeout(() => restarted!.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await restarted?.stop();
   await stack?.stop();
 });
 
 /** registry-service again, on the stack's address and with its data directory. */
-async function restartRegistry(): Promise<ChildProcess> {
+async function restartRegistry(): Promise<RunningService> {
   const [host, port] = stack.address('registry-service').split(':') as [string, string];
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      '@scoregate/telemetry/register',
-      join(repoRoot, 'apps/registry-service/dist/main.js'),
-    ],
-    {
-      cwd: repoRoot,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        OTEL_SERVICE_NAME: 'registry-service',
-        LOG_LEVEL: 'warn',
-        REGISTRY_SERVICE_HOST: host,
-        REGISTRY_SERVICE_PORT: port,
-        REGISTRY_CATALOGUE_FILE: join(repoRoot, 'test/e2e/fixtures/e2e-catalogue.json'),
-        REGISTRY_DATA_DIR: join(stack.dir, 'registry'),
-      },
+  return startService({
+    name: 'registry-service',
+    host,
+    port: Number(port),
+    root: repoRoot,
+    env: {
+      LOG_LEVEL: 'warn',
+      REGISTRY_CATALOGUE_FILE: join(repoRoot, 'test/e2e/fixtures/e2e-catalogue.json'),
+      REGISTRY_DATA_DIR: join(stack.dir, 'registry'),
     },
-  );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`registry-service exited (${child.exitCode})`);
-    try {
-      if ((await checkHealth(stack.address('registry-service'), '', 500)) === 'SERVING')
-        return child;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('registry-service was not SERVING in time');
-    await sleep(100);
-  }
+  });
 }
 
 function score(key: string, budgetMs = BUDGET_MS): Promise<ScoreResponse> {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,8 @@ import {
   RetrainService,
   ScoreService,
 } from '@scoregate/contracts';
-import { Code, RpcError, createRpcClient, freePort, type TlsOptions } from '@scoregate/rpc';
-import { startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
+import { Code, RpcError, createRpcClient, type TlsOptions } from '@scoregate/rpc';
+import { startService, startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
 import { e2eCatalogue, golden, repoRoot } from './stack-fixture.js';
 
 // The whole stack with SCOREGATE_TLS_* set: every service serves mTLS and presents the one
@@ -241,47 +241,37 @@ describe('the scoregate CLI in the same environment', () => {
   });
 });
 
-/** Starts one service with `env` and resolves with its exit code and what it printed. */
-async function runService(
-  name: ServiceName,
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'apps', name, 'dist', 'main.js')], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let printed = '';
-  child.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearTimeout(timer);
-  return { code, output: printed };
+/** Starts one service with `env`, expecting it to fail: resolves with how it failed. */
+async function failedStart(name: ServiceName, env: Record<string, string>): Promise<string> {
+  return startService({ name, port: 0, env, root: repoRoot }).then(
+    async (service) => {
+      await service.stop();
+      return `${name} started`;
+    },
+    (error: Error) => error.message,
+  );
 }
 
 describe('a service with a wrong SCOREGATE_TLS_* configuration', () => {
   it('exits 78 naming the missing variables when only SCOREGATE_TLS_CA is set', async () => {
-    const { code, output: printed } = await runService('feature-service', {
-      FEATURE_SERVICE_PORT: String(await freePort()),
+    const printed = await failedStart('feature-service', {
       SCOREGATE_TLS_CA: pem('ca.crt'),
       SCOREGATE_TLS_CERT: '',
       SCOREGATE_TLS_KEY: '',
     });
-    expect(code).toBe(78);
+    expect(printed).toMatch(/^feature-service exited \(78\) before it was SERVING/);
     expect(printed).toMatch(/SCOREGATE_TLS_CERT: is unset but SCOREGATE_TLS_CA is set/);
     expect(printed).toMatch(/SCOREGATE_TLS_KEY: is unset but SCOREGATE_TLS_CA is set/);
   });
 
   it('exits 78 naming the variable and the file that does not exist', async () => {
     const missing = pem('no-such.key');
-    const { code, output: printed } = await runService('scoring-service', {
-      SCORING_SERVICE_PORT: String(await freePort()),
+    const printed = await failedStart('scoring-service', {
       SCOREGATE_TLS_CA: pem('ca.crt'),
       SCOREGATE_TLS_CERT: pem('service.crt'),
       SCOREGATE_TLS_KEY: missing,
     });
-    expect(code).toBe(78);
+    expect(printed).toMatch(/^scoring-service exited \(78\) before it was SERVING/);
     expect(printed).toContain(`SCOREGATE_TLS_KEY: no such file (got "${missing}")`);
   });
 });

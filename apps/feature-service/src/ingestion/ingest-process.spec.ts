@@ -3,7 +3,7 @@
  * and Redis: killed with SIGKILL in the middle of a stream and restarted, it converges to the
  * newest value of every entity; SIGTERM stops it cleanly.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import {
@@ -13,6 +13,7 @@ import {
   parseBrokers,
   type MessageProducer,
 } from '@scoregate/messaging';
+import { spawnService } from '@scoregate/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFeatureViewsFile, loadFeatureViews } from '../feature-views.js';
 import { createFeatureStore, type OpenedFeatureStore } from '../store-factory.js';
@@ -64,37 +65,32 @@ function startIngestor(): {
   exited: Promise<number | null>;
   output: () => string;
 } {
-  const child = spawn(
-    process.execPath,
-    ['--import', '@scoregate/telemetry/register', 'dist/ingest-main.js'],
-    {
-      cwd: projectDir,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: brokers.join(','),
-        FEATURE_INGEST_TOPIC: topic,
-        FEATURE_INGEST_GROUP: group,
-        FEATURE_INGEST_BATCH: '500',
-        KAFKA_SESSION_TIMEOUT_MS: '6000',
-        FEATURE_STORE: 'redis',
-        REDIS_URL: redisUrl,
-        FEATURE_REDIS_PREFIX: prefix,
-        OTEL_TRACES_EXPORTER: 'none',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const output: string[] = [];
+  const ingestor = spawnService({
+    name: 'feature-service',
+    entry: 'ingest-main.js',
+    port: 0,
+    env: {
+      KAFKA_BROKERS: brokers.join(','),
+      FEATURE_INGEST_TOPIC: topic,
+      FEATURE_INGEST_GROUP: group,
+      FEATURE_INGEST_BATCH: '500',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      FEATURE_STORE: 'redis',
+      REDIS_URL: redisUrl,
+      FEATURE_REDIS_PREFIX: prefix,
+      OTEL_TRACES_EXPORTER: 'none',
     },
-  );
+    onOutput: (line) => output.push(line),
+  });
+  const child = ingestor.process;
   children.add(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return { child, exited, output: () => output };
+  // A number when it exited, null when a signal ended it.
+  const exited = ingestor.exited.then((code) => {
+    children.delete(child);
+    return typeof code === 'number' ? code : null;
+  });
+  return { child, exited, output: () => output.join('\n') };
 }
 
 async function lagOf() {

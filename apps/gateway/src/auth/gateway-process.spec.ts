@@ -1,19 +1,19 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoreService } from '@scoregate/contracts';
 import { Code, RpcError, createRpcClient, freePort, type TlsOptions } from '@scoregate/rpc';
+import { startService, type RunningService } from '@scoregate/stack';
 
 const root = resolve(import.meta.dirname, '../../../..');
-const entry = join(root, 'apps/gateway/dist/main.js');
 const key = `acme-${randomBytes(16).toString('hex')}`;
 const ROUNDS = 50;
 
 let dir = '';
-let gateway: ChildProcess | undefined;
+let gateway: RunningService | undefined;
 let address = '';
 let output = '';
 
@@ -39,7 +39,6 @@ async function statusOf(
 }
 
 beforeAll(async () => {
-  if (!existsSync(entry)) throw new Error(`${entry} does not exist: build the gateway first`);
   dir = mkdtempSync(join(tmpdir(), 'scoregate-gateway-auth-'));
   execFileSync('bash', [join(root, 'tools/tls/make-certs.sh'), dir], { stdio: 'ignore' });
   const sha256 = createHash('sha256').update(key).digest('hex');
@@ -50,15 +49,15 @@ beforeAll(async () => {
       tenants: { acme: { scorers: ['truck-roll-*'], apiKeys: [{ id: 'ci', sha256 }] } },
     }),
   );
-  const port = await freePort();
   const nowhere = `127.0.0.1:${await freePort()}`;
-  address = `127.0.0.1:${port}`;
-  gateway = spawn(process.execPath, [entry], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  gateway = await startService({
+    name: 'gateway',
+    port: 0,
+    root,
+    // Its public port serves TLS with the test CA's certificate.
+    tls: { caFile: join(dir, 'ca.crt') },
+    readyTimeoutMs: 50_000,
     env: {
-      ...process.env,
-      GATEWAY_PORT: String(port),
       REGISTRY_SERVICE_ADDRESS: nowhere,
       FEATURE_SERVICE_ADDRESS: nowhere,
       SCORING_SERVICE_ADDRESS: nowhere,
@@ -67,28 +66,13 @@ beforeAll(async () => {
       GATEWAY_TLS_KEY: join(dir, 'server.key'),
       LOG_LEVEL: 'info',
     },
+    onOutput: (line) => (output += `${line}\n`),
   });
-  gateway.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  gateway.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // Up once an unauthenticated call over TLS is refused by the interceptor.
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const { code } = await statusOf({}, 'truck-roll-priority', { caFile: join(dir, 'ca.crt') });
-    if (code === Code.UNAUTHENTICATED) break;
-    if (Date.now() > deadline || gateway.exitCode !== null)
-      throw new Error(`the gateway did not come up (last status ${code}):\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}, 40_000);
+  address = gateway.address;
+}, 60_000);
 
 afterAll(async () => {
-  if (gateway && gateway.exitCode === null) {
-    const exited = new Promise((r) => gateway?.once('exit', r));
-    gateway.kill('SIGTERM');
-    const timer = setTimeout(() => gateway?.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await gateway?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 15_000);
 

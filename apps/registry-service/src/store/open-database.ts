@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { SqlDatabase } from './sql-database.js';
-import { createSqliteDatabase } from './sqlite-database.js';
 
 export interface OpenDatabaseOptions {
   /** The registry's data folder; SQLite's file is `<dataDir>/registry.sqlite`. */
@@ -21,7 +20,8 @@ export async function openRegistryDatabase(options: OpenDatabaseOptions): Promis
       ...(options.schema === undefined ? {} : { schema: options.schema }),
     });
   }
-  return Promise.resolve(
-    createSqliteDatabase({ file: path.join(options.dataDir, 'registry.sqlite') }),
-  );
+  // Loaded only when used too, so that an entry point's Node version check runs before
+  // `node:sqlite` is loaded (an older Node has no such module and cannot load the file).
+  const { createSqliteDatabase } = await import('./sqlite-database.js');
+  return createSqliteDatabase({ file: path.join(options.dataDir, 'registry.sqlite') });
 }
