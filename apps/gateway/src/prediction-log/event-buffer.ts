@@ -79,8 +79,10 @@ export class EventBuffer {
       const before = this.size;
       const room = Math.max(0, Math.min(inits.length, this.options.bound - before));
       if (room > 0) {
-        const stamp = { headers: headers(), loggedAtMs: Date.now() };
-        for (let i = 0; i < room; i++) this.queue.push({ init: inits[i]!, ...stamp });
+        const stamped = headers();
+        const loggedAtMs = Date.now();
+        for (let i = 0; i < room; i++)
+          this.queue.push({ init: inits[i]!, loggedAtMs, headers: stamped });
         queued = room;
         this.recorded += room;
         if (this.waiter !== undefined && (before === 0 || this.size >= this.options.batchSize))
