@@ -146,15 +146,9 @@ function batchConsumer({ handle, maxBatch, retry, logger, signal }: BatchConsume
     for (let start = 0; start < messages.length; start += maxBatch) {
       if (signal.aborted || !isRunning() || isStale()) return;
       const chunk = messages.slice(start, start + maxBatch);
-      if (
-        !(await handleUntilDone(
-          handle,
-          { topic, partition, messages: chunk },
-          control,
-          retryOptions,
-        ))
-      )
-        return;
+      const piece: MessageBatch = { topic, partition, messages: chunk };
+      const done = await handleUntilDone(handle, piece, control, retryOptions);
+      if (!done) return;
       const last = start + maxBatch >= messages.length ? batch.lastOffset() : chunk.at(-1)!.offset;
       resolveOffset(last);
       await commitOffsetsIfNecessary({
