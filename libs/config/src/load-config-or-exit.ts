@@ -6,8 +6,16 @@ import { loadConfig, type ConfigOf, type EnvSchema } from './load-config.js';
  * naming every wrong variable (exit code 78, EX_CONFIG).
  */
 export function loadConfigOrExit<S extends EnvSchema>(service: string, schema: S): ConfigOf<S> {
+  return exitOnConfigError(() => loadConfig(service, schema));
+}
+
+/**
+ * For a service's entry point: the result of `load`, or, when it throws a ConfigError, the
+ * process stops with its message (exit code 78, EX_CONFIG). Other errors are thrown on.
+ */
+export function exitOnConfigError<T>(load: () => T): T {
   try {
-    return loadConfig(service, schema);
+    return load();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -114,6 +114,19 @@ export function decodeRaw(
   return { datatype, shape, data: layout.array(aligned) };
 }
 
+/** Each datatype's elements from the field of `contents` that holds them. */
+const fromContents: Record<Datatype, (contents: InferTensorContents) => TensorData> = {
+  FP32: (c) => Float32Array.from(c.fp32Contents),
+  FP64: (c) => Float64Array.from(c.fp64Contents),
+  INT8: (c) => Int8Array.from(c.intContents),
+  INT16: (c) => Int16Array.from(c.intContents),
+  INT32: (c) => Int32Array.from(c.intContents),
+  UINT8: (c) => Uint8Array.from(c.uintContents),
+  INT64: (c) => BigInt64Array.from(c.int64Contents),
+  BOOL: (c) => [...c.boolContents],
+  BYTES: (c) => c.bytesContents.map((b) => Buffer.from(b).toString('utf8')),
+};
+
 /** Decodes the typed `contents` form of a tensor (used by clients that do not send raw bytes). */
 export function decodeContents(
   datatype: Datatype,
@@ -122,36 +135,7 @@ export function decodeContents(
   name = 'tensor',
 ): Tensor {
   const count = elementCount(shape);
-  let data: TensorData;
-  switch (datatype) {
-    case 'FP32':
-      data = Float32Array.from(contents.fp32Contents);
-      break;
-    case 'FP64':
-      data = Float64Array.from(contents.fp64Contents);
-      break;
-    case 'INT8':
-      data = Int8Array.from(contents.intContents);
-      break;
-    case 'INT16':
-      data = Int16Array.from(contents.intContents);
-      break;
-    case 'INT32':
-      data = Int32Array.from(contents.intContents);
-      break;
-    case 'UINT8':
-      data = Uint8Array.from(contents.uintContents);
-      break;
-    case 'INT64':
-      data = BigInt64Array.from(contents.int64Contents);
-      break;
-    case 'BOOL':
-      data = [...contents.boolContents];
-      break;
-    case 'BYTES':
-      data = contents.bytesContents.map((b) => Buffer.from(b).toString('utf8'));
-      break;
-  }
+  const data = fromContents[datatype](contents);
   if (data.length !== count) {
     throw new TensorCodecError(
       `${name}: shape [${shape.join(',')}] needs ${count} elements, contents hold ${data.length}`,

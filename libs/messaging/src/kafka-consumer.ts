@@ -1,11 +1,13 @@
-import type { KafkaMessage } from 'kafkajs';
-import { context } from '@scoregate/telemetry';
-import { backoffDelay, defaultBackoff, pause, type BackoffOptions } from '@scoregate/resilience';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { context, type Logger } from '@scoregate/telemetry';
+import { defaultBackoff, type BackoffOptions } from '@scoregate/resilience';
+import { handleUntilDone } from './batch-retry.js';
 import { createLagReader } from './kafka-admin.js';
 import { createKafkaClient, type KafkaConnection } from './kafka-client.js';
 import { registerConsumerLag } from './consumer-lag-metric.js';
 import type {
   BatchControl,
+  BatchHandler,
   ConsumedMessage,
   ConsumerHandler,
   MessageBatch,
@@ -47,86 +49,22 @@ export type KafkaConsumerOptions = KafkaConnection &
 export async function createKafkaConsumer(options: KafkaConsumerOptions): Promise<MessageConsumer> {
   const { groupId, topics } = options;
   if (topics.length === 0) throw new Error('Kafka consumer: at least one topic is required');
-  const maxBatch = options.maxBatchMessages ?? 1000;
-  const retry = options.retry ?? defaultBackoff;
   const logger = options.logger?.child({ component: 'kafka-consumer', group: groupId });
-  const handle = toBatchHandler(options);
   const stopping = new AbortController();
-  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
-
-  const consumer = createKafkaClient(options).consumer({
-    groupId,
-    sessionTimeout,
-    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-    // Whole batches per partition; the handler sees them in chunks of maxBatch.
-    maxBytesPerPartition: 4 * 1024 * 1024,
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    logger?.error(
-      { err: payload.error, restart: payload.restart },
-      payload.restart ? 'Kafka consumer crashed; restarting' : 'Kafka consumer crashed for good',
-    );
-    if (!payload.restart && !stopping.signal.aborted) options.onFatalError?.(payload.error);
-  });
+  const consumer = groupMember(options, logger, stopping.signal);
   await consumer.connect();
   await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
-    eachBatch: async ({
-      batch,
-      resolveOffset,
-      heartbeat,
-      commitOffsetsIfNecessary,
-      isRunning,
-      isStale,
-    }) => {
-      const { topic, partition } = batch;
-      const messages = batch.messages.map((m) => toConsumedMessage(topic, partition, m));
-      let rebalanced = false;
-      const control: BatchControl = {
-        signal: stopping.signal,
-        heartbeat: async () => {
-          try {
-            await heartbeat();
-          } catch (error) {
-            rebalanced = true;
-            throw error;
-          }
-        },
-      };
-      for (let start = 0; start < messages.length; start += maxBatch) {
-        if (stopping.signal.aborted || !isRunning() || isStale()) return;
-        const chunk = messages.slice(start, start + maxBatch);
-        const piece: MessageBatch = { topic, partition, messages: chunk };
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await handle(piece, control);
-            break;
-          } catch (error) {
-            // The group moved on: end the batch uncommitted; kafkajs rejoins.
-            if (rebalanced) throw error;
-            if (stopping.signal.aborted) return;
-            const delayMs = backoffDelay(retry, attempt);
-            logger?.error(
-              { err: error, topic, partition, offset: chunk[0]!.offset, attempt, delayMs },
-              `handler failed on ${topic}[${partition}] at offset ${chunk[0]!.offset}; retrying in ${delayMs} ms, nothing committed`,
-            );
-            await pause(delayMs, stopping.signal);
-            if (stopping.signal.aborted) return;
-            await heartbeat();
-          }
-        }
-        const last =
-          start + maxBatch >= messages.length ? batch.lastOffset() : chunk.at(-1)!.offset;
-        resolveOffset(last);
-        await commitOffsetsIfNecessary({
-          topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }],
-        });
-        await heartbeat();
-      }
-    },
+    eachBatch: batchConsumer({
+      handle: toBatchHandler(options),
+      maxBatch: options.maxBatchMessages ?? 1000,
+      retry: options.retry ?? defaultBackoff,
+      logger,
+      signal: stopping.signal,
+    }),
   });
 
   const lagReader = createLagReader(options, groupId, topics);
@@ -144,6 +82,80 @@ export async function createKafkaConsumer(options: KafkaConsumerOptions): Promis
       return stopped;
     },
     lag: () => lagReader.read(),
+  };
+}
+
+/** The kafkajs group member; a crash is logged, and one it does not restart from reported. */
+function groupMember(
+  options: KafkaConsumerOptions,
+  logger: Logger | undefined,
+  stopping: AbortSignal,
+): Consumer {
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const consumer = createKafkaClient(options).consumer({
+    groupId: options.groupId,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
+    // Whole batches per partition; the handler sees them in chunks of maxBatch.
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    logger?.error(
+      { err: payload.error, restart: payload.restart },
+      payload.restart ? 'Kafka consumer crashed; restarting' : 'Kafka consumer crashed for good',
+    );
+    if (!payload.restart && !stopping.aborted) options.onFatalError?.(payload.error);
+  });
+  return consumer;
+}
+
+interface BatchConsumerSettings {
+  readonly handle: BatchHandler;
+  /** Most messages per handler call. */
+  readonly maxBatch: number;
+  readonly retry: BackoffOptions;
+  readonly logger: Logger | undefined;
+  /** Aborted when the consumer stops. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Handles a fetched batch in chunks of `maxBatch`: each chunk until the handler succeeds, then
+ * its offsets are committed. A rebalance (a heartbeat that fails) ends the batch uncommitted;
+ * kafkajs rejoins.
+ */
+function batchConsumer({ handle, maxBatch, retry, logger, signal }: BatchConsumerSettings) {
+  return async (payload: EachBatchPayload): Promise<void> => {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
+      payload;
+    const { topic, partition } = batch;
+    const messages = batch.messages.map((m) => toConsumedMessage(topic, partition, m));
+    let rebalanced = false;
+    const control: BatchControl = {
+      signal,
+      heartbeat: async () => {
+        try {
+          await heartbeat();
+        } catch (error) {
+          rebalanced = true;
+          throw error;
+        }
+      },
+    };
+    const retryOptions = { retry, logger, isFinal: () => rebalanced, beforeRetry: heartbeat };
+    for (let start = 0; start < messages.length; start += maxBatch) {
+      if (signal.aborted || !isRunning() || isStale()) return;
+      const chunk = messages.slice(start, start + maxBatch);
+      const piece: MessageBatch = { topic, partition, messages: chunk };
+      const done = await handleUntilDone(handle, piece, control, retryOptions);
+      if (!done) return;
+      const last = start + maxBatch >= messages.length ? batch.lastOffset() : chunk.at(-1)!.offset;
+      resolveOffset(last);
+      await commitOffsetsIfNecessary({
+        topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }],
+      });
+      await heartbeat();
+    }
   };
 }
 

@@ -57,90 +57,116 @@ export function hedge<T>(
   signal?: AbortSignal,
 ): Promise<HedgeOutcome<T>> {
   return new Promise((resolve, reject) => {
-    const controllers: AbortController[] = [];
-    const errors = new Map<number, unknown>();
-    const hedged: number[] = [];
-    let running = 0;
-    let exhausted = false;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-
-    const finish = (): void => {
-      settled = true;
-      if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const cancelAll = (reason: unknown): void => {
-      for (const controller of controllers)
-        if (!controller.signal.aborted) controller.abort(reason);
-    };
-    const onAbort = (): void => {
-      if (settled) return;
-      finish();
-      cancelAll(signal?.reason);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    const failIfDone = (): void => {
-      if (!settled && running === 0 && exhausted) {
-        finish();
-        reject(new HedgeFailedError(errors, controllers.length, hedged));
-      }
-    };
-
-    const startNext = (byTimer: boolean): void => {
-      if (settled || exhausted) return;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      const index = controllers.length;
-      const attempt = next(index);
-      if (!attempt) {
-        exhausted = true;
-        failIfDone();
-        return;
-      }
-      if (byTimer) hedged.push(index);
-      const controller = new AbortController();
-      controllers.push(controller);
-      running++;
-      if (attempt.hedgeAfterMs !== undefined && Number.isFinite(attempt.hedgeAfterMs)) {
-        // When the timer fires, first let the I/O already received be handled (setImmediate
-        // runs after the poll phase): on a busy event loop the answer is often sitting there,
-        // and hedging it would be wasted load.
-        timer = setTimeout(
-          () => setImmediate(() => startNext(true)),
-          Math.max(0, attempt.hedgeAfterMs),
-        );
-      }
-      let promise: Promise<T>;
-      try {
-        promise = attempt.run(controller.signal);
-      } catch (error) {
-        promise = Promise.reject(error);
-      }
-      promise.then(
-        (value) => {
-          running--;
-          if (settled) return;
-          finish();
-          cancelAll(new HedgeLostError(index));
-          resolve({ value, winner: index, started: controllers.length, errors, hedged });
-        },
-        (error: unknown) => {
-          running--;
-          if (settled) return;
-          errors.set(index, error);
-          // The latest attempt failed: start the next now rather than waiting for the hedge timer.
-          if (index === controllers.length - 1) startNext(false);
-          failIfDone();
-        },
-      );
-    };
-
     if (signal?.aborted) {
       reject(signal.reason ?? new Error('aborted'));
       return;
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    startNext(false);
+    new HedgeRun(next, signal, resolve, reject).start();
   });
+}
+
+/** The state of one hedge: attempts started, running and failed, and the hedge timer. */
+class HedgeRun<T> {
+  private readonly controllers: AbortController[] = [];
+  private readonly errors = new Map<number, unknown>();
+  private readonly hedged: number[] = [];
+  private running = 0;
+  private exhausted = false;
+  private settled = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly next: (index: number) => HedgeAttempt<T> | undefined,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (outcome: HedgeOutcome<T>) => void,
+    private readonly reject: (reason: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.startNext(false);
+  }
+
+  /** Starts the next attempt, `byTimer` when the hedge timer asked for it. */
+  private startNext(byTimer: boolean): void {
+    if (this.settled || this.exhausted) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const index = this.controllers.length;
+    const attempt = this.next(index);
+    if (!attempt) {
+      this.exhausted = true;
+      this.failIfDone();
+      return;
+    }
+    if (byTimer) this.hedged.push(index);
+    const controller = new AbortController();
+    this.controllers.push(controller);
+    this.running++;
+    if (attempt.hedgeAfterMs !== undefined && Number.isFinite(attempt.hedgeAfterMs)) {
+      // When the timer fires, first let the I/O already received be handled (setImmediate
+      // runs after the poll phase): on a busy event loop the answer is often sitting there,
+      // and hedging it would be wasted load.
+      this.timer = setTimeout(
+        () => setImmediate(() => this.startNext(true)),
+        Math.max(0, attempt.hedgeAfterMs),
+      );
+    }
+    started(attempt, controller.signal).then(
+      (value) => this.succeeded(index, value),
+      (error: unknown) => this.failed(index, error),
+    );
+  }
+
+  private succeeded(index: number, value: T): void {
+    this.running--;
+    if (this.settled) return;
+    this.finish();
+    this.cancelAll(new HedgeLostError(index));
+    const { errors, hedged } = this;
+    this.resolve({ value, winner: index, started: this.controllers.length, errors, hedged });
+  }
+
+  private failed(index: number, error: unknown): void {
+    this.running--;
+    if (this.settled) return;
+    this.errors.set(index, error);
+    // The latest attempt failed: start the next now rather than waiting for the hedge timer.
+    if (index === this.controllers.length - 1) this.startNext(false);
+    this.failIfDone();
+  }
+
+  private readonly onAbort = (): void => {
+    if (this.settled) return;
+    this.finish();
+    this.cancelAll(this.signal?.reason);
+    this.reject(this.signal?.reason ?? new Error('aborted'));
+  };
+
+  private failIfDone(): void {
+    if (!this.settled && this.running === 0 && this.exhausted) {
+      this.finish();
+      this.reject(new HedgeFailedError(this.errors, this.controllers.length, this.hedged));
+    }
+  }
+
+  private finish(): void {
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+
+  private cancelAll(reason: unknown): void {
+    for (const controller of this.controllers)
+      if (!controller.signal.aborted) controller.abort(reason);
+  }
+}
+
+/** The attempt's promise; an attempt that throws instead of rejecting counts as failed. */
+function started<T>(attempt: HedgeAttempt<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return attempt.run(signal);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

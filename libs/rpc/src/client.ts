@@ -1,16 +1,7 @@
-import {
-  Metadata,
-  makeGenericClientConstructor,
-  type CallOptions as GrpcCallOptions,
-  type ChannelOptions,
-  type Client,
-  type ClientReadableStream,
-  type ClientWritableStream,
-  type ServiceError,
-} from '@grpc/grpc-js';
-import { create, type DescMethod, type DescService } from '@bufbuild/protobuf';
-import type { CallOptions, RpcClient } from './handler-types.js';
-import { RpcError } from './rpc-error.js';
+import { makeGenericClientConstructor, type ChannelOptions } from '@grpc/grpc-js';
+import type { DescService } from '@bufbuild/protobuf';
+import { clientMethod, type GenericClient } from './client-methods.js';
+import type { RpcClient } from './handler-types.js';
 import { toServiceDefinition } from './service-definition.js';
 import { channelCredentials, type TlsOptions } from './credentials.js';
 
@@ -33,16 +24,34 @@ export interface RpcClientOptions {
   readonly headers?: Readonly<Record<string, string | Buffer>>;
 }
 
-type GenericClient = Client & Record<string, (...args: unknown[]) => unknown>;
-
 /**
  * A typed promise client for a protobuf-es service over grpc-js. Each RPC becomes a method taking
- * the request (a message or a plain init object) and {@link CallOptions}.
+ * the request (a message or a plain init object) and its `CallOptions`.
  */
 export function createRpcClient<S extends DescService>(
   service: S,
   options: RpcClientOptions,
 ): RpcClient<S> {
+  const Constructor = makeGenericClientConstructor(toServiceDefinition(service), service.typeName);
+  const client = new Constructor(
+    options.address,
+    channelCredentials(options.tls),
+    channelOptions(options),
+  ) as unknown as GenericClient;
+  const channel = { client, defaultTimeoutMs: options.defaultTimeoutMs, headers: options.headers };
+  const methods: Record<string, unknown> = {};
+  for (const method of service.methods) methods[method.localName] = clientMethod(channel, method);
+  methods['close'] = () => client.close();
+  methods['waitForReady'] = (timeoutMs: number) =>
+    new Promise<void>((resolve, reject) =>
+      client.waitForReady(new Date(Date.now() + timeoutMs), (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+  return methods as RpcClient<S>;
+}
+
+function channelOptions(options: RpcClientOptions): ChannelOptions {
   const channelOptions: ChannelOptions = {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? 4 * 1024 * 1024,
@@ -53,144 +62,5 @@ export function createRpcClient<S extends DescService>(
   };
   if (options.serviceConfig)
     channelOptions['grpc.service_config'] = JSON.stringify(options.serviceConfig);
-  const Constructor = makeGenericClientConstructor(toServiceDefinition(service), service.typeName);
-  const client = new Constructor(
-    options.address,
-    channelCredentials(options.tls),
-    channelOptions,
-  ) as unknown as GenericClient;
-
-  const callOptionsFor = (callOptions: CallOptions): GrpcCallOptions => {
-    const grpcOptions: GrpcCallOptions = {};
-    const timeoutMs =
-      callOptions.timeoutMs ?? (callOptions.parent ? undefined : options.defaultTimeoutMs);
-    const deadlines = [
-      callOptions.deadline,
-      timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
-    ];
-    if (callOptions.parent && Number.isFinite(callOptions.parent.deadline))
-      deadlines.push(callOptions.parent.deadline);
-    const finite = deadlines.filter((d): d is number => d !== undefined && Number.isFinite(d));
-    if (finite.length > 0) grpcOptions.deadline = new Date(Math.min(...finite));
-    if (callOptions.parent)
-      grpcOptions.parent = callOptions.parent.rawCall as GrpcCallOptions['parent'];
-    return grpcOptions;
-  };
-
-  const metadataFor = (callOptions: CallOptions): Metadata => {
-    const metadata = new Metadata();
-    for (const [key, value] of Object.entries({ ...options.headers, ...callOptions.headers }))
-      metadata.set(key, value);
-    return metadata;
-  };
-
-  // Cancels `call` when the caller's signal or the parent's signal aborts.
-  const linkCancellation = (call: { cancel(): void }, callOptions: CallOptions): (() => void) => {
-    const signals = [callOptions.signal, callOptions.parent?.signal].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
-    const cancel = () => call.cancel();
-    for (const signal of signals) {
-      if (signal.aborted) queueMicrotask(cancel);
-      else signal.addEventListener('abort', cancel, { once: true });
-    }
-    return () => signals.forEach((signal) => signal.removeEventListener('abort', cancel));
-  };
-
-  const unary =
-    (method: DescMethod) =>
-    (request: object, callOptions: CallOptions = {}) =>
-      new Promise((resolve, reject) => {
-        let unlink = () => {};
-        const call = client[method.localName](
-          create(method.input, request as never),
-          metadataFor(callOptions),
-          callOptionsFor(callOptions),
-          (error: ServiceError | null, response: unknown) => {
-            unlink();
-            if (error) reject(RpcError.from(error));
-            else resolve(response);
-          },
-        ) as { cancel(): void };
-        unlink = linkCancellation(call, callOptions);
-      });
-
-  const serverStreaming = (method: DescMethod) =>
-    async function* (request: object, callOptions: CallOptions = {}) {
-      const call = client[method.localName](
-        create(method.input, request as never),
-        metadataFor(callOptions),
-        callOptionsFor(callOptions),
-      ) as ClientReadableStream<unknown>;
-      const unlink = linkCancellation(call, callOptions);
-      try {
-        for await (const message of call) yield message;
-      } catch (error) {
-        throw RpcError.from(error);
-      } finally {
-        unlink();
-        call.cancel();
-      }
-    };
-
-  const clientStreaming =
-    (method: DescMethod) =>
-    (requests: AsyncIterable<object> | Iterable<object>, callOptions: CallOptions = {}) =>
-      new Promise((resolve, reject) => {
-        let unlink = () => {};
-        const call = client[method.localName](
-          metadataFor(callOptions),
-          callOptionsFor(callOptions),
-          (error: ServiceError | null, response: unknown) => {
-            unlink();
-            if (error) reject(RpcError.from(error));
-            else resolve(response);
-          },
-        ) as ClientWritableStream<unknown>;
-        unlink = linkCancellation(call, callOptions);
-        void (async () => {
-          try {
-            for await (const request of requests) {
-              if (!call.write(create(method.input, request as never))) {
-                await new Promise((r) => call.once('drain', r));
-              }
-            }
-            call.end();
-          } catch (error) {
-            // The caller's request stream failed: abandon the upload so the server sees CANCELLED.
-            call.cancel();
-            reject(error instanceof Error ? error : new Error(String(error)));
-          }
-        })();
-      });
-
-  const methods: Record<string, unknown> = {};
-  for (const method of service.methods) {
-    switch (method.methodKind) {
-      case 'unary':
-        methods[method.localName] = unary(method);
-        break;
-      case 'server_streaming':
-        methods[method.localName] = serverStreaming(method);
-        break;
-      case 'client_streaming':
-        methods[method.localName] = clientStreaming(method);
-        break;
-      case 'bidi_streaming':
-        methods[method.localName] = () => {
-          throw new Error(
-            `${method.name}: bidirectional streaming is not supported by this client yet`,
-          );
-        };
-        break;
-    }
-  }
-  methods['close'] = () => client.close();
-  methods['waitForReady'] = (timeoutMs: number) =>
-    new Promise<void>((resolve, reject) =>
-      client.waitForReady(new Date(Date.now() + timeoutMs), (error) =>
-        error ? reject(error) : resolve(),
-      ),
-    );
-  return methods as RpcClient<S>;
+  return channelOptions;
 }

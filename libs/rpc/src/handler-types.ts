@@ -9,32 +9,45 @@ import type { CallContext } from './call-context.js';
 
 type Init<O extends DescMessage> = MessageInitShape<O>;
 
-/** The handler type of one method, by its kind. */
-export type MethodHandler<M> = M extends {
-  methodKind: 'unary';
+/** The handler of each kind of method, from its input and output messages. */
+interface HandlerSignatures<I extends DescMessage, O extends DescMessage> {
+  unary: (request: MessageShape<I>, context: CallContext) => Promise<Init<O>> | Init<O>;
+  server_streaming: (request: MessageShape<I>, context: CallContext) => AsyncIterable<Init<O>>;
+  client_streaming: (
+    requests: AsyncIterable<MessageShape<I>>,
+    context: CallContext,
+  ) => Promise<Init<O>>;
+  bidi_streaming: (
+    requests: AsyncIterable<MessageShape<I>>,
+    context: CallContext,
+  ) => AsyncIterable<Init<O>>;
+}
+
+/** The client method of each kind of method, from its input and output messages. */
+interface ClientSignatures<I extends DescMessage, O extends DescMessage> {
+  unary: (request: Init<I>, options?: CallOptions) => Promise<MessageShape<O>>;
+  server_streaming: (request: Init<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
+  client_streaming: (requests: Requests<I>, options?: CallOptions) => Promise<MessageShape<O>>;
+  bidi_streaming: (requests: Requests<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>;
+}
+
+/** What a client may send as a stream of requests. */
+type Requests<I extends DescMessage> = AsyncIterable<Init<I>> | Iterable<Init<I>>;
+
+/**
+ * The handler (`Side` = 'handler') or client method ('client') of a method descriptor, by the
+ * method's kind, input and output.
+ */
+type Signature<M, Side extends 'handler' | 'client'> = M extends {
+  methodKind: infer K extends DescMethod['methodKind'];
   input: infer I extends DescMessage;
   output: infer O extends DescMessage;
 }
-  ? (request: MessageShape<I>, context: CallContext) => Promise<Init<O>> | Init<O>
-  : M extends {
-        methodKind: 'server_streaming';
-        input: infer I extends DescMessage;
-        output: infer O extends DescMessage;
-      }
-    ? (request: MessageShape<I>, context: CallContext) => AsyncIterable<Init<O>>
-    : M extends {
-          methodKind: 'client_streaming';
-          input: infer I extends DescMessage;
-          output: infer O extends DescMessage;
-        }
-      ? (requests: AsyncIterable<MessageShape<I>>, context: CallContext) => Promise<Init<O>>
-      : M extends {
-            methodKind: 'bidi_streaming';
-            input: infer I extends DescMessage;
-            output: infer O extends DescMessage;
-          }
-        ? (requests: AsyncIterable<MessageShape<I>>, context: CallContext) => AsyncIterable<Init<O>>
-        : never;
+  ? (Side extends 'handler' ? HandlerSignatures<I, O> : ClientSignatures<I, O>)[K]
+  : never;
+
+/** The handler type of one method, by its kind. */
+export type MethodHandler<M> = Signature<M, 'handler'>;
 
 /** One handler per method of a service, keyed by the method's local name. */
 export type ServiceHandlers<S extends DescService> = {
@@ -56,37 +69,7 @@ export interface CallOptions {
 }
 
 /** The client method type of one method, by its kind. */
-export type ClientMethod<M> = M extends {
-  methodKind: 'unary';
-  input: infer I extends DescMessage;
-  output: infer O extends DescMessage;
-}
-  ? (request: Init<I>, options?: CallOptions) => Promise<MessageShape<O>>
-  : M extends {
-        methodKind: 'server_streaming';
-        input: infer I extends DescMessage;
-        output: infer O extends DescMessage;
-      }
-    ? (request: Init<I>, options?: CallOptions) => AsyncIterable<MessageShape<O>>
-    : M extends {
-          methodKind: 'client_streaming';
-          input: infer I extends DescMessage;
-          output: infer O extends DescMessage;
-        }
-      ? (
-          requests: AsyncIterable<Init<I>> | Iterable<Init<I>>,
-          options?: CallOptions,
-        ) => Promise<MessageShape<O>>
-      : M extends {
-            methodKind: 'bidi_streaming';
-            input: infer I extends DescMessage;
-            output: infer O extends DescMessage;
-          }
-        ? (
-            requests: AsyncIterable<Init<I>> | Iterable<Init<I>>,
-            options?: CallOptions,
-          ) => AsyncIterable<MessageShape<O>>
-        : never;
+export type ClientMethod<M> = Signature<M, 'client'>;
 
 /** A typed promise client: one method per RPC, plus `close()`. */
 export type RpcClient<S extends DescService> = {

@@ -1,6 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError, env, type ConfigIssue } from '@scoregate/config';
+import { ConfigError, env, exitOnConfigError, type ConfigIssue } from '@scoregate/config';
 import type { TlsOptions } from './credentials.js';
 
 /**
@@ -152,13 +152,5 @@ export function mutualTlsOrExit(
   service: string,
   settings: MutualTlsSettings,
 ): MutualTls | undefined {
-  try {
-    return mutualTls(service, settings);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  return exitOnConfigError(() => mutualTls(service, settings));
 }

@@ -44,44 +44,7 @@ export function loadTelemetryConfig(env: Environment): TelemetryConfig {
   const warnings: string[] = [];
   const tracesFile = readString(env, 'SCOREGATE_TRACES_FILE');
   const requested = readList(env, 'OTEL_TRACES_EXPORTER');
-  const otlpEndpoint =
-    readString(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ??
-    readString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-
-  let traceExporters: TraceExporterName[];
-  if (requested === undefined) {
-    // The SDK would default to OTLP on localhost:4318 and log an error per failed export;
-    // only use OTLP when an endpoint says a collector is there.
-    traceExporters = otlpEndpoint === undefined ? [] : ['otlp'];
-  } else if (requested.includes('none')) {
-    if (requested.length > 1)
-      warnings.push(
-        `OTEL_TRACES_EXPORTER="${requested.join(',')}" contains "none": exporting no traces`,
-      );
-    traceExporters = [];
-  } else {
-    traceExporters = [];
-    for (const name of requested) {
-      if (isOneOf(name, TRACE_EXPORTERS)) {
-        if (!traceExporters.includes(name)) traceExporters.push(name);
-      } else {
-        warnings.push(
-          `OTEL_TRACES_EXPORTER: unknown exporter "${name}" ignored (supported: ${TRACE_EXPORTERS.join(', ')}, none)`,
-        );
-      }
-    }
-  }
-
-  const protocolName =
-    readString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
-    readString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
-  let otlpProtocol = DEFAULT_OTLP_PROTOCOL;
-  if (protocolName !== undefined) {
-    if (isOneOf(protocolName, OTLP_PROTOCOLS)) otlpProtocol = protocolName;
-    else
-      warnings.push(`OTLP protocol "${protocolName}" unsupported, using ${DEFAULT_OTLP_PROTOCOL}`);
-  }
-
+  const traceExporters = traceExportersOf(env, requested, warnings);
   const notice =
     requested === undefined && traceExporters.length === 0 && tracesFile === undefined
       ? 'no trace exporter configured, traces are not exported (set OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT or SCOREGATE_TRACES_FILE)'
@@ -91,7 +54,7 @@ export function loadTelemetryConfig(env: Environment): TelemetryConfig {
     sdkDisabled: readString(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true',
     serviceName: readString(env, 'OTEL_SERVICE_NAME'),
     traceExporters,
-    otlpProtocol,
+    otlpProtocol: otlpProtocolOf(env, warnings),
     tracesFile,
     batch: {
       scheduledDelayMillis: readPositiveInteger(env, 'OTEL_BSP_SCHEDULE_DELAY', warnings),
@@ -104,6 +67,50 @@ export function loadTelemetryConfig(env: Environment): TelemetryConfig {
     notice,
     warnings,
   };
+}
+
+/** The trace exporters asked for in `OTEL_TRACES_EXPORTER` (`requested`), known ones only. */
+function traceExportersOf(
+  env: Environment,
+  requested: readonly string[] | undefined,
+  warnings: string[],
+): TraceExporterName[] {
+  if (requested === undefined) {
+    // The SDK would default to OTLP on localhost:4318 and log an error per failed export;
+    // only use OTLP when an endpoint says a collector is there.
+    const otlpEndpoint =
+      readString(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ??
+      readString(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+    return otlpEndpoint === undefined ? [] : ['otlp'];
+  }
+  if (requested.includes('none')) {
+    if (requested.length > 1)
+      warnings.push(
+        `OTEL_TRACES_EXPORTER="${requested.join(',')}" contains "none": exporting no traces`,
+      );
+    return [];
+  }
+  const exporters: TraceExporterName[] = [];
+  for (const name of requested) {
+    if (isOneOf(name, TRACE_EXPORTERS)) {
+      if (!exporters.includes(name)) exporters.push(name);
+    } else {
+      warnings.push(
+        `OTEL_TRACES_EXPORTER: unknown exporter "${name}" ignored (supported: ${TRACE_EXPORTERS.join(', ')}, none)`,
+      );
+    }
+  }
+  return exporters;
+}
+
+function otlpProtocolOf(env: Environment, warnings: string[]): OtlpProtocol {
+  const protocolName =
+    readString(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ??
+    readString(env, 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  if (protocolName === undefined) return DEFAULT_OTLP_PROTOCOL;
+  if (isOneOf(protocolName, OTLP_PROTOCOLS)) return protocolName;
+  warnings.push(`OTLP protocol "${protocolName}" unsupported, using ${DEFAULT_OTLP_PROTOCOL}`);
+  return DEFAULT_OTLP_PROTOCOL;
 }
 
 function readString(env: Environment, name: string): string | undefined {
