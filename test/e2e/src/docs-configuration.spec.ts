@@ -32,12 +32,12 @@ function safeIsDir(path: string): boolean {
   }
 }
 
-/** The variables the services' environment schemas declare (`NAME: env.…` / `NAME: z.…`). */
+/** The variables the environment schemas declare (`NAME: env.…` / `NAME: z.…`, one a line or `{ NAME: … }`). */
 function declaredVariables(): Set<string> {
   const names = new Set<string>();
   for (const file of sourceFiles())
     for (const match of readFileSync(file, 'utf8').matchAll(
-      /^\s+([A-Z][A-Z0-9_]{2,}): (?:env\.|z\.|z$)/gm,
+      /(?:^\s+|\{ )([A-Z][A-Z0-9_]{2,}): (?:env\.|z\.|z$)/gm,
     ))
       names.add(match[1]);
   return names;
