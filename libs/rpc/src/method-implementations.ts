@@ -12,6 +12,7 @@ import type { DescMethod, DescService } from '@bufbuild/protobuf';
 import type { CallContext } from './call-context.js';
 import type { RunCall } from './call-runner.js';
 import type { ServiceHandlers } from './handler-types.js';
+import { decodedOrThrow, decodedStream } from './undecodable-message.js';
 
 type Handler = (input: unknown, context: CallContext) => unknown;
 type AnsweredCall = ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>;
@@ -47,7 +48,10 @@ function methodImplementation(method: DescMethod, handler: Handler, run: RunCall
     method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming';
   const requestOf = (call: AnsweredCall | StreamedCall) =>
     streamsRequests ? undefined : (call as ServerUnaryCall<unknown, unknown>).request;
-  const inputOf = (call: AnsweredCall | StreamedCall) => (streamsRequests ? call : requestOf(call));
+  const inputOf = (call: AnsweredCall | StreamedCall) =>
+    streamsRequests
+      ? decodedStream(call as AsyncIterable<unknown>)
+      : decodedOrThrow(requestOf(call));
 
   if (streamsAnswers)
     return ((call: StreamedCall) =>

@@ -7,6 +7,7 @@ import {
   type DescMethod,
   type DescService,
 } from '@bufbuild/protobuf';
+import { requestDecoder } from './undecodable-message.js';
 
 /** The HTTP/2 path of a method, e.g. `/scoregate.gateway.v1.ScoreService/Score`. */
 export function methodPath(method: DescMethod): string {
@@ -40,7 +41,8 @@ export function toServiceDefinition(service: DescService): ServiceDefinition {
       responseStream:
         method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
       requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input) as (bytes: Buffer) => object,
+      // Servers decode requests: undecodable bytes become INVALID_ARGUMENT, not INTERNAL.
+      requestDeserialize: requestDecoder(method.input) as (bytes: Buffer) => object,
       responseSerialize: serializer(method.output),
       responseDeserialize: deserializer(method.output) as (bytes: Buffer) => object,
     };
