@@ -2,6 +2,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ScoreBatchRequest, ScoreBatchResponseSchema } from '@scoregate/contracts';
 import type { CallContext } from '@scoregate/rpc';
 import { currentTraceId } from '@scoregate/telemetry';
+import { checkRequestFeaturesUsed } from './request-features.js';
 import { scoreBatchDownChain, type BatchItemState } from './batch-chain.js';
 import { newDegradation } from './degradation.js';
 import { fetchFeatures } from './fetch-features.js';
@@ -37,6 +38,9 @@ export async function scoreBatch(
   const { tenant, deps } = forCall(resolvedDeps, context, head);
   const timer = new StageTimer();
   const { route, budget } = await resolveRoute(deps, head.scorer, head.budgetMs, context, timer);
+  valid.forEach((item, i) =>
+    checkRequestFeaturesUsed(route, item.requestFeatures, `items[${i}].request_features`),
+  );
   const entities = valid.map((item, i) =>
     entityOf(route, item.entityKeys, `items[${i}].entity_keys`),
   );

@@ -3,6 +3,7 @@ import type { EntityKey, ScoreRequest, ScoreResponseSchema } from '@scoregate/co
 import type { Budget } from '@scoregate/resilience';
 import type { CallContext } from '@scoregate/rpc';
 import { currentTraceId } from '@scoregate/telemetry';
+import { checkRequestFeaturesUsed } from './request-features.js';
 import { usableRow, type EntityFeatures } from './chain-plan.js';
 import { newDegradation } from './degradation.js';
 import { fetchFeatures } from './fetch-features.js';
@@ -87,6 +88,7 @@ async function resolveTarget(
   timer: StageTimer,
 ): Promise<ScoreTarget> {
   const resolved = await resolveRoute(deps, valid.scorer, valid.budgetMs, context, timer);
+  checkRequestFeaturesUsed(resolved.route, valid.requestFeatures, 'request_features');
   const entity = entityOf(resolved.route, valid.entityKeys, 'entity_keys');
   // A canary share of entities (sticky by key) is served by the canary first.
   const { route } = chooseCanary(resolved.route, entity);

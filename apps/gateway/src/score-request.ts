@@ -7,6 +7,7 @@ import type {
   ScoreRequest,
 } from '@scoregate/contracts';
 import { RpcError } from '@scoregate/rpc';
+import { validateRequestFeatures } from './request-features.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 // eslint-disable-next-line no-control-regex
@@ -14,7 +15,6 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]{1,128}$/;
 const MAX_ENTITY_KEYS = 16;
 const MAX_ENTITY_KEY_BYTES = 256;
-const MAX_REQUEST_FEATURES = 256;
 const MAX_BUDGET_MS = 60_000;
 const MAX_BATCH_ITEMS = 1000;
 
@@ -38,7 +38,7 @@ type ScoreRequestFields = Pick<
 export function validateScoreRequest(request: ScoreRequestFields): ValidScoreRequest {
   validateScorer(request.scorer);
   validateEntityKeys(request.entityKeys);
-  validateRequestFeatures(request.requestFeatures);
+  validateRequestFeatures(request.requestFeatures, 'request_features');
   const budgetMs = validBudgetMs(request.budget);
   validateRequestId(request.requestId);
   return {
@@ -101,21 +101,6 @@ function validateEntityKey(entity: EntityKey, field: string): void {
   }
   if (CONTROL.test(entity.key))
     throw RpcError.invalidArgument(`${field}.key`, 'must not contain control characters');
-}
-
-function validateRequestFeatures(requestFeatures: Readonly<Record<string, FeatureValue>>): void {
-  const featureNames = Object.keys(requestFeatures);
-  if (featureNames.length > MAX_REQUEST_FEATURES) {
-    throw RpcError.invalidArgument(
-      'request_features',
-      `at most ${MAX_REQUEST_FEATURES} entries, got ${featureNames.length}`,
-    );
-  }
-  for (const name of featureNames) {
-    if (requestFeatures[name]?.kind.case === undefined) {
-      throw RpcError.invalidArgument(`request_features["${name}"]`, 'has no value');
-    }
-  }
 }
 
 /** The request's own budget in ms (undefined when it sets none), at most MAX_BUDGET_MS. */

@@ -162,6 +162,46 @@ describe('bad input', () => {
       'entity_keys[0].key: is 300 bytes; at most 256',
     ],
     [
+      'a NaN request feature',
+      {
+        scorer: 'truck-roll-priority',
+        entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+        requestFeatures: {
+          'customer_stats:signal_snr_db': { kind: { case: 'doubleValue' as const, value: NaN } },
+        },
+      },
+      'request_features["customer_stats:signal_snr_db"].double_value: must be finite, got NaN',
+    ],
+    [
+      'an infinite request feature',
+      {
+        scorer: 'truck-roll-priority',
+        entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+        requestFeatures: {
+          signal_snr_db: { kind: { case: 'doubleValue' as const, value: -Infinity } },
+        },
+      },
+      'request_features["signal_snr_db"].double_value: must be finite, got -Infinity',
+    ],
+    [
+      'a malformed request feature name',
+      {
+        scorer: 'truck-roll-priority',
+        entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+        requestFeatures: { 'Bad Ref!!': { kind: { case: 'doubleValue' as const, value: 1 } } },
+      },
+      'request_features["Bad Ref!!"]: is not a feature ref (`view:feature`) nor a feature name',
+    ],
+    [
+      'a request feature no model of the scorer reads',
+      {
+        scorer: 'truck-roll-priority',
+        entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+        requestFeatures: { x: { kind: { case: 'doubleValue' as const, value: 1 } } },
+      },
+      /^request_features\["x"\]: is not an input of any model of scorer "truck-roll-priority" \(its inputs: customer_stats:/,
+    ],
+    [
       'an entity type the scorer does not score',
       { scorer: 'truck-roll-priority', entityKeys: [{ entityType: 'site', key: 's-1' }] },
       'entity_keys: scorer "truck-roll-priority" scores "customer" entities; no key of that type was given',
@@ -169,7 +209,18 @@ describe('bad input', () => {
   ])('refuses %s with INVALID_ARGUMENT naming the field', async (_case, request, message) => {
     const error = await score(request);
     expect(error?.code).toBe(Code.INVALID_ARGUMENT);
-    expect(error?.message).toBe(message);
+    if (typeof message === 'string') expect(error?.message).toBe(message);
+    else expect(error?.message).toMatch(message);
+  });
+
+  it('answers with a finite request feature given by bare name, not degraded', async () => {
+    const reply = await client.score({
+      scorer: 'truck-roll-priority',
+      entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
+      requestFeatures: { signal_snr_db: { kind: { case: 'doubleValue' as const, value: 12.5 } } },
+    });
+    expect(reply.degraded).toBe(false);
+    expect(reply.servedBy?.model).toBe('truck-roll-gbt');
   });
 
   it('refuses a message over the size limit with RESOURCE_EXHAUSTED and keeps serving', async () => {

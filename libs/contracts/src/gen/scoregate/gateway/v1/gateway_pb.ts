@@ -44,7 +44,11 @@ export type ScoreRequest = Message<"scoregate.gateway.v1.ScoreRequest"> & {
   /**
    * Request-time features supplied by the caller, keyed by feature ref
    * (`view:feature`) or bare feature name. They take precedence over stored
-   * values of the same feature. At most 256 entries.
+   * values of the same feature. At most 256 entries. Each key must name an
+   * input of a model the scorer may use (its chain, canary or shadow): a key
+   * that is malformed or that no such model reads is refused with
+   * INVALID_ARGUMENT naming it, rather than silently ignored. Values follow
+   * FeatureValue's rules (a double must be finite).
    *
    * @generated from field: map<string, scoregate.common.v1.FeatureValue> request_features = 3;
    */
