@@ -58,6 +58,21 @@ function bestSeconds(run: LoadRun, n: number): number {
   return best.reduce((sum, v) => sum + v, 0) / Math.max(1, best.length);
 }
 
+/** 15 s at twice `capacity`, open loop; the figures after the first SETTLE_MS. */
+async function overloadAt(capacity: number) {
+  const run = await load({ seconds: 15, rate: Math.round(2 * capacity), concurrency: 400 });
+  const calls = run.calls.filter((c) => c.atMs >= SETTLE_MS);
+  const seconds = run.seconds - SETTLE_MS / 1000;
+  return {
+    all: run.calls,
+    offered: run.calls.length / run.seconds,
+    calls,
+    refused: calls.filter((c) => c.status === 'ResourceExhausted'),
+    admitted: calls.filter((c) => c.status === 'OK'),
+    goodput: calls.filter(isGood).length / seconds,
+  };
+}
+
 describe('overload at twice the measured capacity', () => {
   it('refuses at once with RESOURCE_EXHAUSTED, serves what it admits in time, keeps the goodput', async () => {
     await load({ seconds: 3, rate: 200, concurrency: 20 }); // warm-up: JIT, connections, p95s
@@ -71,23 +86,24 @@ describe('overload at twice the measured capacity', () => {
       ramp: { from: 200, stepPerSecond: 100 },
       concurrency: 400,
     });
-    const capacity = bestSeconds(ramp, 3);
-
-    const overload = await load({
-      seconds: 15,
-      rate: Math.round(2 * capacity),
-      concurrency: 400,
-    });
-    const calls = overload.calls.filter((c) => c.atMs >= SETTLE_MS);
-    const seconds = overload.seconds - SETTLE_MS / 1000;
-    const refused = calls.filter((c) => c.status === 'ResourceExhausted');
-    const admitted = calls.filter((c) => c.status === 'OK');
-    const goodput = calls.filter(isGood).length / seconds;
+    let capacity = bestSeconds(ramp, 3);
+    let overload = await overloadAt(capacity);
+    // A ramp taken while the shared machine was briefly slower underestimates the capacity: then
+    // twice it is no overload (few refusals, goodput well above it). Measure once more from the
+    // goodput actually served.
+    if (overload.refused.length <= overload.calls.length / 4 && overload.goodput > 1.3 * capacity) {
+      console.log(
+        `capacity ${round(capacity)}/s was underestimated; again from ${round(overload.goodput)}/s`,
+      );
+      capacity = overload.goodput;
+      overload = await overloadAt(capacity);
+    }
+    const { calls, refused, admitted, goodput } = overload;
     const figures = {
       unloadedP99: round(unloadedP99),
       capacity: round(capacity),
-      offered: round(overload.calls.length / overload.seconds),
-      statuses: statuses(overload.calls),
+      offered: round(overload.offered),
+      statuses: statuses(overload.all),
       refusedP50: round(percentile(latencies(refused), 0.5)),
       refusedP95: round(percentile(latencies(refused), 0.95)),
       refusedP99: round(percentile(latencies(refused), 0.99)),
@@ -101,7 +117,7 @@ describe('overload at twice the measured capacity', () => {
     console.log('overload', JSON.stringify(figures));
 
     // Every call got an answer — served, or refused as overload: nothing timed out or failed.
-    expect(Object.keys(statuses(overload.calls)).sort()).toEqual(['OK', 'ResourceExhausted']);
+    expect(Object.keys(statuses(overload.all)).sort()).toEqual(['OK', 'ResourceExhausted']);
     // It was overload: a large share refused, with the reason.
     expect(refused.length).toBeGreaterThan(calls.length / 4);
     expect(refused[0]?.error).toMatch(/gateway overloaded, request refused/);
