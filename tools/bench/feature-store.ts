@@ -20,12 +20,12 @@ import { Redis } from 'ioredis';
 import { createFeatureHandlers } from '../../apps/feature-service/dist/feature-handlers.js';
 import type { FeatureScalar } from '../../apps/feature-service/dist/feature-store.js';
 import { loadFeatureViews } from '../../apps/feature-service/dist/feature-views.js';
+import { createRedisFeatureStore } from '../../apps/feature-service/dist/redis-store.js';
 import {
-  createRedisFeatureStore,
   entityHashKey,
   eventTimeField,
   featureField,
-} from '../../apps/feature-service/dist/redis-store.js';
+} from '../../apps/feature-service/dist/redis-store-layout.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const seconds = Number(process.argv[2] ?? 3);
