@@ -1,27 +1,18 @@
-import { create } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { loadConfig } from '@scoregate/config';
-import { FeatureInputSchema, type ScoreService } from '@scoregate/contracts';
+import type { ScoreService } from '@scoregate/contracts';
 import { Code, RpcError, type RpcClient } from '@scoregate/rpc';
 import { createLogger } from '@scoregate/telemetry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Admission } from './admission.js';
 import { createChainResilience } from './chain-resilience.js';
 import { gatewayConfig } from './config.js';
-import type { ChainModel, Route } from './route-resolver.js';
-import { ScoreTestBed, testScorer } from './testing/score-test-bed.test.js';
+import type { Route } from './route-resolver.js';
+import { ScoreTestBed, chainModel, testScorer } from './testing/score-test-bed.test.js';
 
 const logger = createLogger({ service: 'gateway-admission-test', level: 'error' });
 const bed = new ScoreTestBed({ logger });
 
-const chainModel = (model: string, refs: string[]): ChainModel => ({
-  model,
-  alias: 'champion',
-  version: '1',
-  inputName: 'features',
-  contract: refs.map((ref) => create(FeatureInputSchema, { ref, required: true })),
-  outputs: [],
-});
 const route: Route = {
   scorer: testScorer,
   chain: [chainModel('primary', ['v:a', 'v:b']), chainModel('fallback', ['v:a'])],

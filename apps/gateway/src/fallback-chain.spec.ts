@@ -1,26 +1,16 @@
-import { create } from '@bufbuild/protobuf';
 import { durationFromMs, durationMs } from '@bufbuild/protobuf/wkt';
-import { DegradationReason, FeatureInputSchema, type ScoreService } from '@scoregate/contracts';
+import { DegradationReason, type ScoreService } from '@scoregate/contracts';
 import type { RpcClient } from '@scoregate/rpc';
 import { createLogger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createChainResilience, modelKey, type ChainResilience } from './chain-resilience.js';
 import type { ChainModel, Route } from './route-resolver.js';
 import { singleScoringBackend } from './scoring-backends.js';
-import { ScoreTestBed, testScorer } from './testing/score-test-bed.test.js';
+import { ScoreTestBed, chainModel, testScorer } from './testing/score-test-bed.test.js';
 
 const logger = createLogger({ service: 'gateway-chain-test', level: 'error' });
 const bed = new ScoreTestBed({ logger });
 
-const input = (ref: string) => create(FeatureInputSchema, { ref, required: true });
-const chainModel = (model: string, refs: string[]): ChainModel => ({
-  model,
-  alias: 'champion',
-  version: '1',
-  inputName: 'features',
-  contract: refs.map(input),
-  outputs: [],
-});
 const [primary, fallback] = [
   chainModel('primary', ['v:a', 'v:b']),
   chainModel('fallback', ['v:a']),

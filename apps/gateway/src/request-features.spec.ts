@@ -1,9 +1,10 @@
 import { create } from '@bufbuild/protobuf';
-import { FeatureInputSchema, ScorerSchema, type FeatureValue } from '@scoregate/contracts';
+import { ScorerSchema, type FeatureValue } from '@scoregate/contracts';
 import { Code, RpcError } from '@scoregate/rpc';
 import { describe, expect, it } from 'vitest';
 import { checkRequestFeaturesUsed, validateRequestFeatures } from './request-features.js';
-import type { ChainModel, Route } from './route-resolver.js';
+import type { Route } from './route-resolver.js';
+import { chainModel } from './testing/score-test-bed.test.js';
 
 const double = (value: number): FeatureValue =>
   ({ kind: { case: 'doubleValue', value } }) as FeatureValue;
@@ -17,17 +18,9 @@ function refusal(run: () => void): RpcError {
   throw new Error('accepted');
 }
 
-const model = (name: string, refs: string[]): ChainModel => ({
-  model: name,
-  alias: 'champion',
-  version: '1',
-  inputName: 'features',
-  contract: refs.map((ref) => create(FeatureInputSchema, { ref, required: true })),
-  outputs: [],
-});
 const route: Route = {
   scorer: create(ScorerSchema, { name: 'truck' }),
-  chain: [model('gbt', ['stats:snr', 'stats:errors']), model('logreg', ['stats:snr'])],
+  chain: [chainModel('gbt', ['stats:snr', 'stats:errors']), chainModel('logreg', ['stats:snr'])],
   budgetMs: undefined,
 };
 
@@ -74,7 +67,7 @@ describe('checkRequestFeaturesUsed', () => {
   });
 
   it('accepts a ref or a bare name of any model in the chain, canary or shadow', () => {
-    const withShadow = { ...route, shadow: { model: model('shadow', ['other:age']) } };
+    const withShadow = { ...route, shadow: { model: chainModel('shadow', ['other:age']) } };
     expect(() =>
       checkRequestFeaturesUsed(
         withShadow,

@@ -2,9 +2,10 @@ import type { FeatureValue } from '@scoregate/contracts';
 import { RpcError } from '@scoregate/rpc';
 import type { ChainModel, Route } from './route-resolver.js';
 
-const NAME = '[a-z0-9][a-z0-9_-]{0,62}';
+/** A Scoregate name (common.proto): lower case, digits, `_` and `-`, 1 to 63 bytes. */
+export const NAME_PATTERN = '[a-z0-9][a-z0-9_-]{0,62}';
 /** A feature ref `view:feature`, or a bare feature name. */
-const FEATURE_KEY = new RegExp(`^${NAME}(:${NAME})?$`);
+const FEATURE_KEY = new RegExp(`^${NAME_PATTERN}(:${NAME_PATTERN})?$`);
 const MAX_REQUEST_FEATURES = 256;
 const MAX_STRING_BYTES = 4096;
 

@@ -7,9 +7,9 @@ import type {
   ScoreRequest,
 } from '@scoregate/contracts';
 import { RpcError } from '@scoregate/rpc';
-import { validateRequestFeatures } from './request-features.js';
+import { NAME_PATTERN, validateRequestFeatures } from './request-features.js';
 
-const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const NAME = new RegExp(`^${NAME_PATTERN}$`);
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const PRINTABLE_ASCII = /^[\x20-\x7e]{1,128}$/;

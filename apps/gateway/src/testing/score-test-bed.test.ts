@@ -5,7 +5,9 @@
  * key, which features are missing or stale, and whether the feature read fails.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import type { ChainModel } from '../route-resolver.js';
 import {
+  FeatureInputSchema,
   FeatureService,
   FeatureStatus,
   GRPCInferenceService,
@@ -50,6 +52,16 @@ export function modelInferOnly(
 }
 
 /** The scorer every test route serves: customers, default answer 0.3, score = probabilities[1]. */
+/** A chain step of `model@champion` (version 1) whose contract requires `refs`, in order. */
+export const chainModel = (model: string, refs: readonly string[]): ChainModel => ({
+  model,
+  alias: 'champion',
+  version: '1',
+  inputName: 'features',
+  contract: refs.map((ref) => create(FeatureInputSchema, { ref, required: true })),
+  outputs: [],
+});
+
 export const testScorer: Scorer = create(ScorerSchema, {
   name: 'test-scorer',
   entityType: 'customer',
