@@ -1,6 +1,8 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ModuleInstrumentation } from './instrumentations.js';
+import { getMeter } from './metrics.js';
+import { registerRuntimeMetrics } from './runtime-metrics.js';
 import { createSpanProcessors } from './span-processors.js';
 import type { TelemetryConfig } from './telemetry-config.js';
 import { type TelemetryHandle, setTelemetryHandle } from './telemetry-handle.js';
@@ -30,6 +32,7 @@ export function startTelemetry(
     ...(config.logsFromEnv ? {} : { logRecordProcessors: [] }),
   });
   sdk.start();
+  if (config.metricsFromEnv) registerRuntimeMetrics(getMeter());
 
   let stopping: Promise<void> | undefined;
   const handle: TelemetryHandle = {
