@@ -9,9 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
-import * as grpc from '@grpc/grpc-js';
 import { ScoreService } from '@scoregate/contracts';
-import { createRpcClient, RpcError } from '@scoregate/rpc';
+import { Code, createRawRpcClient, createRpcClient, RpcError } from '@scoregate/rpc';
 
 export type CallKind = 'healthy' | 'missing_features' | 'unknown_scorer' | 'malformed';
 export const CALL_KINDS: readonly CallKind[] = [
@@ -54,9 +53,9 @@ export interface ScoreMix {
 
 export function createScoreMix(address: string, budgetMs: number, timeoutMs: number): ScoreMix {
   const client = createRpcClient(ScoreService, { address });
-  const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+  const raw = createRawRpcClient(address);
   const budget = durationFromMs(budgetMs);
-  const statusName = (code: number) => grpc.status[code] ?? String(code);
+  const statusName = (code: number) => Code[code] ?? String(code);
 
   const score = async (kind: CallKind, i: number) => {
     const key = kind === 'missing_features' ? `never-seen-${i % 1000}` : KNOWN[i % KNOWN.length]!;
@@ -67,18 +66,10 @@ export function createScoreMix(address: string, budgetMs: number, timeoutMs: num
     );
     return reply.degraded;
   };
-  const malformed = (i: number) =>
-    new Promise<boolean>((resolve, reject) => {
-      const payload = randomBytes(8 + (i % 120));
-      raw.makeUnaryRequest(
-        SCORE_PATH,
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        payload,
-        { deadline: Date.now() + timeoutMs },
-        (error) => (error ? reject(error) : resolve(false)),
-      );
-    });
+  const malformed = async (i: number) => {
+    await raw.call(SCORE_PATH, randomBytes(8 + (i % 120)), timeoutMs);
+    return false;
+  };
 
   return {
     async call(i) {

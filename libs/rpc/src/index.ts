@@ -16,6 +16,7 @@ export {
   type ShutdownOptions,
 } from './server.js';
 export { createRpcClient, type RpcClientOptions } from './client.js';
+export { createRawRpcClient, type RawRpcClient } from './raw-client.js';
 export {
   drainOnSignals,
   exitOnSignals,

@@ -1,7 +1,13 @@
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegistryService, ScoreService } from '@scoregate/contracts';
-import { Code, RpcError, createRpcServer, type ServerInterceptor } from './index.js';
+import {
+  Code,
+  RpcError,
+  createRawRpcClient,
+  createRpcServer,
+  type ServerInterceptor,
+} from './index.js';
 
 const silent = { info() {}, warn() {}, error() {} };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -24,34 +30,22 @@ async function serve(interceptors: ServerInterceptor[] = []) {
   });
   const port = await server.listen('127.0.0.1:0');
   cleanups.push(() => server.shutdown({ drainDelayMs: 0, graceMs: 1000 }));
-  const raw = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+  const raw = createRawRpcClient(`127.0.0.1:${port}`);
   cleanups.push(() => raw.close());
   return { raw, handled, port };
-}
-
-/** A unary call with the payload sent as given, byte for byte. */
-function rawUnary(raw: Client, path: string, payload: Buffer): Promise<ServiceError> {
-  return new Promise((resolve, reject) =>
-    raw.makeUnaryRequest(
-      path,
-      (bytes: Buffer) => bytes,
-      (bytes: Buffer) => bytes,
-      payload,
-      new Metadata(),
-      { deadline: Date.now() + 5_000 },
-      (error) => (error ? resolve(error) : reject(new Error('the call succeeded'))),
-    ),
-  );
 }
 
 describe('a request that cannot be decoded', () => {
   it('is answered INVALID_ARGUMENT naming the request type, and never reaches the handler', async () => {
     const { raw, handled } = await serve();
-    const error = await rawUnary(raw, '/scoregate.gateway.v1.ScoreService/Score', garbage);
-    expect(error.code).toBe(Code.INVALID_ARGUMENT);
-    expect(error.details).toMatch(
-      /^request: cannot be decoded as scoregate\.gateway\.v1\.ScoreRequest: /,
-    );
+    await expect(
+      raw.call('/scoregate.gateway.v1.ScoreService/Score', garbage, 5_000),
+    ).rejects.toMatchObject({
+      code: Code.INVALID_ARGUMENT,
+      message: expect.stringMatching(
+        /^request: cannot be decoded as scoregate\.gateway\.v1\.ScoreRequest: /,
+      ) as unknown,
+    });
     expect(handled).toEqual([]);
   });
 
@@ -60,8 +54,9 @@ describe('a request that cannot be decoded', () => {
       throw new RpcError(Code.UNAUTHENTICATED, 'no credential');
     };
     const { raw } = await serve([refuse]);
-    const error = await rawUnary(raw, '/scoregate.gateway.v1.ScoreService/Score', garbage);
-    expect(error.code).toBe(Code.UNAUTHENTICATED);
+    await expect(
+      raw.call('/scoregate.gateway.v1.ScoreService/Score', garbage, 5_000),
+    ).rejects.toMatchObject({ code: Code.UNAUTHENTICATED });
   });
 
   it('in a request stream, ends the call INVALID_ARGUMENT at the undecodable message', async () => {
