@@ -41,6 +41,8 @@ export interface CallResult {
   readonly ms: number;
   /** gRPC status name, e.g. OK, NOT_FOUND. */
   readonly status: string;
+  /** The error's message, for answers other than OK. */
+  readonly message: string;
   readonly expected: boolean;
   /** OK answers only: the response said it was degraded. */
   readonly degraded: boolean;
@@ -76,14 +78,17 @@ export function createScoreMix(address: string, budgetMs: number, timeoutMs: num
       const kind = MIX[i % MIX.length]!;
       const t0 = performance.now();
       let status = 'OK';
+      let message = '';
       let degraded = false;
       try {
         degraded = kind === 'malformed' ? await malformed(i) : await score(kind, i);
       } catch (error) {
-        status = statusName(RpcError.from(error).code);
+        const rpcError = RpcError.from(error);
+        status = statusName(rpcError.code);
+        message = rpcError.message;
       }
       const ms = performance.now() - t0;
-      return { kind, ms, status, expected: status === EXPECTED[kind], degraded };
+      return { kind, ms, status, message, expected: status === EXPECTED[kind], degraded };
     },
     close() {
       client.close();

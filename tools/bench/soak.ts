@@ -79,6 +79,8 @@ interface Minute {
   readonly calls: Record<string, number>;
   readonly unexpected: number;
   readonly unexpectedStatuses: Record<string, number>;
+  /** One message per unexpected kind and status. */
+  readonly unexpectedMessages: Record<string, string>;
   readonly degraded: number;
   readonly overBudget: number;
   readonly p50: number;
@@ -118,6 +120,9 @@ async function runMinute(minute: number, rate: number, firstCall: number): Promi
       acc[`${r.kind}:${r.status}`] = (acc[`${r.kind}:${r.status}`] ?? 0) + 1;
       return acc;
     }, {}),
+    unexpectedMessages: Object.fromEntries(
+      unexpected.map((r) => [`${r.kind}:${r.status}`, r.message.slice(0, 200)]),
+    ),
     degraded: results.filter((r) => r.degraded).length,
     overBudget: scoreMs.filter((ms) => ms > BUDGET_MS).length,
     p50: pct(scoreMs, 0.5),
@@ -166,7 +171,10 @@ try {
     const m = await runMinute(minute, rate, minute * 1_000_000);
     rows.push(m);
     console.log(row(m));
-    if (m.unexpected > 0) console.log(`  unexpected: ${JSON.stringify(m.unexpectedStatuses)}`);
+    if (m.unexpected > 0) {
+      console.log(`  unexpected: ${JSON.stringify(m.unexpectedStatuses)}`);
+      console.log(`  for example: ${JSON.stringify(m.unexpectedMessages)}`);
+    }
     writeFileSync(join(dir, 'soak.json'), JSON.stringify(rows));
   }
   const from = rows[Math.min(WARM_MINUTE, rows.length) - 1]!;

@@ -98,15 +98,34 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   };
 }
 
+/**
+ * nghttp2's rapid-reset guard (CVE-2023-44487) closes a connection with GOAWAY(INTERNAL_ERROR)
+ * once its client has cancelled more streams than a token bucket holds: by default a burst of
+ * 1,000, refilled at 33 a second. A gRPC client cancels a stream for every call that misses its
+ * deadline, so a caller with a tight deadline under load trips it, and every call in flight on
+ * its connection — the healthy ones too — fails INTERNAL. The bucket here tolerates a caller that
+ * cancels every call it makes at a few thousand calls a second; a flood beyond that is still cut.
+ */
+const STREAM_RESETS = { streamResetBurst: 10_000, streamResetRate: 5_000 };
+
 /** The grpc-js server with the message size limits and the early refusal, if any. */
 function grpcServer(options: RpcServerOptions, methods: ReadonlyMap<string, DescMethod>): Server {
-  return new Server({
+  const server = new Server({
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? 4 * 1024 * 1024,
     ...(options.refuseEarly
       ? { interceptors: [earlyRefusalInterceptor(methods, options.refuseEarly)] }
       : {}),
   });
+  // grpc-js passes these options to http2.createServer but has no channel option for them.
+  const http2Options = (server as unknown as { commonServerOptions?: Record<string, unknown> })
+    .commonServerOptions;
+  if (http2Options === undefined)
+    throw new Error(
+      '@grpc/grpc-js no longer keeps commonServerOptions: set STREAM_RESETS another way',
+    );
+  Object.assign(http2Options, STREAM_RESETS);
+  return server;
 }
 
 /** Binds `address` (port 0 picks a free one) and resolves the bound port. */
