@@ -61,6 +61,12 @@ const stack = await startStack({
   readyTimeoutMs: 120_000,
 });
 const mix = createScoreMix(stack.address('gateway'), BUDGET_MS, TIMEOUT_MS);
+// Interrupted, the soak still stops the services it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    mix.close();
+    void stack.stop().finally(() => process.exit(130));
+  });
 
 /** Closed loop at concurrency 32 for `ms`: the mix's calls per second. */
 async function capacity(ms: number): Promise<number> {
