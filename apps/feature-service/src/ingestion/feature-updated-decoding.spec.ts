@@ -64,6 +64,25 @@ describe('decodeFeatureUpdated', () => {
     });
   });
 
+  it.each([Number.NaN, Infinity, -Infinity])(
+    'refuses an event with a %s value, naming the feature',
+    (bad) => {
+      const nonFinite = new Map([
+        ['reboots_24h', { case: 'int64Value', value: 1n } as const],
+        ['error_rate_1h', { case: 'doubleValue', value: bad } as const],
+      ]);
+      const decoded = decodeFeatureUpdated(
+        encodeEvent('c-1', 1_700_000_000_000, nonFinite),
+        headers,
+        catalog,
+      );
+      expect(decoded).toEqual({
+        ok: false,
+        reason: `invalid event: values["error_rate_1h"]: must be a finite number, got ${String(bad)}`,
+      });
+    },
+  );
+
   it('refuses a record whose type header names another message', () => {
     const decoded = decodeFeatureUpdated(
       encodeEvent('c-1', 1, values),
