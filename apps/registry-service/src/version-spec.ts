@@ -4,6 +4,8 @@ import { PROTOCOL_DATATYPES, type TensorMetadata } from '@scoregate/inference-pr
 import { isFeatureRef, isName, isSha256, isVersionNumber, nameRule, versionRule } from './names.js';
 
 const MAX_TAG_VALUE_BYTES = 256;
+/** The datatypes that have NaN and infinities, where an input may declare accepts_non_finite. */
+const FLOATING_POINT: ReadonlySet<string> = new Set(['FP16', 'FP32', 'FP64']);
 
 /** An upload header's fields: INVALID_ARGUMENT naming the first one at fault; RESOURCE_EXHAUSTED when too large. */
 export function checkUploadHeader(header: UploadHeader, maxUploadBytes: number): void {
@@ -54,10 +56,17 @@ export function checkVersionSpec(spec: ModelVersionSpec, at: string): void {
       'input.shape',
       `must be [-1, ${inputs.length}] (one column per contract input; got [${spec.input.shape.join(', ')}])`,
     );
+  if (spec.input.acceptsNonFinite && !FLOATING_POINT.has(spec.input.datatype))
+    throw bad(
+      'input.accepts_non_finite',
+      `applies to a floating-point input (${[...FLOATING_POINT].join(', ')}); the input is ${spec.input.datatype}`,
+    );
   if (spec.outputs.length === 0) throw bad('outputs', 'must list at least one output');
   const names = new Set<string>();
   for (const [i, output] of spec.outputs.entries()) {
     checkTensor(output, `${at}.outputs[${i}]`);
+    if (output.acceptsNonFinite)
+      throw bad(`outputs[${i}].accepts_non_finite`, 'applies to the input tensor only');
     if (names.has(output.name)) throw bad(`outputs[${i}].name`, `"${output.name}" is listed twice`);
     names.add(output.name);
   }

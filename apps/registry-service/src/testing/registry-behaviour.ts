@@ -318,6 +318,29 @@ export function describeRegistryBehaviour(makeDb: () => TestDatabase): void {
       );
     });
 
+    it('keeps accepts_non_finite on a floating-point input and refuses it elsewhere, naming the field', async () => {
+      const onOutput = clone(ModelVersionSpecSchema, spec);
+      onOutput.outputs[1]!.acceptsNonFinite = true;
+      const output = await rpcError(
+        registry.client.uploadModelVersion(uploadMessages('non-finite', onOutput, gbt)),
+      );
+      expect([output.code, output.message]).toEqual([
+        Code.INVALID_ARGUMENT,
+        'header.spec.outputs[1].accepts_non_finite: applies to the input tensor only',
+      ]);
+      const lenient = clone(ModelVersionSpecSchema, spec);
+      lenient.input!.acceptsNonFinite = true;
+      const uploaded = await registry.client.uploadModelVersion(
+        uploadMessages('non-finite', lenient, withMetadata(gbt, 'lenient', '1')),
+        { timeoutMs: 20_000 },
+      );
+      const { version } = await registry.client.getModelVersion({
+        model: 'non-finite',
+        selector: { case: 'version', value: uploaded.version!.version },
+      });
+      expect(version?.spec?.input?.acceptsNonFinite).toBe(true);
+    });
+
     it('numbers concurrent uploads to one model 1..n without a gap or a duplicate', async () => {
       const n = 8;
       const results = await Promise.all(
