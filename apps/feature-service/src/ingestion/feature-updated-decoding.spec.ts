@@ -51,37 +51,39 @@ describe('decodeFeatureUpdated', () => {
     });
   });
 
-  it('refuses a value of the wrong type, naming the feature', () => {
-    const wrong = new Map([['reboots_24h', { case: 'stringValue', value: 'two' } as const]]);
+  it.each([
+    [
+      'a value of the wrong type',
+      'reboots_24h',
+      { case: 'stringValue', value: 'two' },
+      'expected int64, got string',
+    ],
+    [
+      'a NaN',
+      'error_rate_1h',
+      { case: 'doubleValue', value: Number.NaN },
+      'must be a finite number, got NaN',
+    ],
+    [
+      'an infinity',
+      'signal_snr_db',
+      { case: 'doubleValue', value: Infinity },
+      'must be a finite number, got Infinity',
+    ],
+    [
+      'a negative infinity',
+      'error_rate_1h',
+      { case: 'doubleValue', value: -Infinity },
+      'must be a finite number, got -Infinity',
+    ],
+  ] as const)('refuses %s, naming the feature', (_case, feature, value, why) => {
     const decoded = decodeFeatureUpdated(
-      encodeEvent('c-1', 1_700_000_000_000, wrong),
+      encodeEvent('c-1', 1_700_000_000_000, new Map([[feature, value]])),
       headers,
       catalog,
     );
-    expect(decoded).toEqual({
-      ok: false,
-      reason: 'invalid event: values["reboots_24h"]: expected int64, got string',
-    });
+    expect(decoded).toEqual({ ok: false, reason: `invalid event: values["${feature}"]: ${why}` });
   });
-
-  it.each([Number.NaN, Infinity, -Infinity])(
-    'refuses an event with a %s value, naming the feature',
-    (bad) => {
-      const nonFinite = new Map([
-        ['reboots_24h', { case: 'int64Value', value: 1n } as const],
-        ['error_rate_1h', { case: 'doubleValue', value: bad } as const],
-      ]);
-      const decoded = decodeFeatureUpdated(
-        encodeEvent('c-1', 1_700_000_000_000, nonFinite),
-        headers,
-        catalog,
-      );
-      expect(decoded).toEqual({
-        ok: false,
-        reason: `invalid event: values["error_rate_1h"]: must be a finite number, got ${String(bad)}`,
-      });
-    },
-  );
 
   it('refuses a record whose type header names another message', () => {
     const decoded = decodeFeatureUpdated(

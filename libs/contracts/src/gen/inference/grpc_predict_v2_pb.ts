@@ -767,7 +767,9 @@ export const GRPCInferenceService: GenService<{
   },
   /**
    * Runs one inference with a model. Failures are reported as a gRPC status
-   * (INVALID_ARGUMENT for malformed tensors, NOT_FOUND for an unknown model).
+   * (INVALID_ARGUMENT for malformed tensors, NOT_FOUND for an unknown model,
+   * RESOURCE_EXHAUSTED for a request over the size limit: Scoregate's
+   * scoring-service takes 16 MiB by default).
    * An FP32 or FP64 input holding NaN or an infinity is refused with
    * INVALID_ARGUMENT naming the input and the element's index, unless the
    * model version's input declares accepts_non_finite in the registry

@@ -423,7 +423,7 @@ export const FeatureStatusSchema: GenEnum<FeatureStatus> = /*@__PURE__*/
  *
  * Status codes: INVALID_ARGUMENT (message names the field at fault, e.g.
  * `feature_refs[3]`), NOT_FOUND (unknown view or feature), RESOURCE_EXHAUSTED
- * (overloaded), UNAVAILABLE (store unreachable).
+ * (overloaded, or a request over 4 MiB), UNAVAILABLE (store unreachable).
  *
  * @generated from service scoregate.feature.v1.FeatureService
  */

@@ -1757,8 +1757,8 @@ export const DownloadModelVersionResponseSchema: GenMessage<DownloadModelVersion
  * Status codes: INVALID_ARGUMENT (message names the field at fault),
  * NOT_FOUND (model, version, alias or scorer), FAILED_PRECONDITION (an
  * alias compare-and-set did not match, or a scorer refers to something that
- * does not exist), ALREADY_EXISTS, RESOURCE_EXHAUSTED (artifact too large),
- * UNAUTHENTICATED / PERMISSION_DENIED.
+ * does not exist), ALREADY_EXISTS, RESOURCE_EXHAUSTED (artifact too large, or
+ * a request message over 1 MiB + 64 KiB), UNAUTHENTICATED / PERMISSION_DENIED.
  *
  * @generated from service scoregate.registry.v1.RegistryService
  */
