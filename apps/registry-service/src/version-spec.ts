@@ -1,7 +1,13 @@
-import type { ModelVersionSpec, TensorSpec, UploadHeader } from '@scoregate/contracts';
+import type {
+  FeatureInput,
+  ModelVersionSpec,
+  TensorSpec,
+  UploadHeader,
+} from '@scoregate/contracts';
 import { Code, RpcError } from '@scoregate/rpc';
 import { PROTOCOL_DATATYPES, type TensorMetadata } from '@scoregate/inference-protocol';
 import { isFeatureRef, isName, isSha256, isVersionNumber, nameRule, versionRule } from './names.js';
+import { VALUE_TYPES } from './value-types.js';
 
 const MAX_TAG_VALUE_BYTES = 256;
 /** The datatypes that have NaN and infinities, where an input may declare accepts_non_finite. */
@@ -47,6 +53,7 @@ export function checkVersionSpec(spec: ModelVersionSpec, at: string): void {
       throw bad(`contract.inputs[${i}].ref`, `"${input.ref}" is listed twice`);
     seen.add(input.ref);
     if (input.dtype === 0) throw bad(`contract.inputs[${i}].dtype`, 'is required');
+    checkDefaultValue(input, `${at}.contract.inputs[${i}].default_value`);
   }
   if (spec.input === undefined) throw bad('input', 'is required');
   checkTensor(spec.input, `${at}.input`);
@@ -89,6 +96,18 @@ export function checkVersionSpec(spec: ModelVersionSpec, at: string): void {
     if (lineage.parentVersion !== '' && !isVersionNumber(lineage.parentVersion))
       throw bad('lineage.parent_version', versionRule(lineage.parentVersion));
   }
+}
+
+/** A default value, when set, has the input's dtype and, when a double, is finite. */
+function checkDefaultValue(input: FeatureInput, at: string): void {
+  const kind = input.defaultValue?.kind;
+  if (kind?.case === undefined) return;
+  const dtype = Object.keys(VALUE_TYPES).find((name) => VALUE_TYPES[name] === input.dtype);
+  const given = kind.case.slice(0, -'Value'.length);
+  if (given !== dtype)
+    throw RpcError.invalidArgument(at, `must be a ${dtype} (the input's dtype), got ${given}`);
+  if (kind.case === 'doubleValue' && !Number.isFinite(kind.value))
+    throw RpcError.invalidArgument(`${at}.double_value`, `must be finite, got ${kind.value}`);
 }
 
 function checkTensor(tensor: TensorSpec, at: string): void {

@@ -270,7 +270,8 @@ export type FeatureInput = Message<"scoregate.registry.v1.FeatureInput"> & {
 
   /**
    * The value used when the feature is not required and absent (or stale).
-   * Must have type dtype when set. Unset: when the input tensor declares
+   * Must have type dtype when set, and be finite when a double
+   * (INVALID_ARGUMENT naming `contract.inputs[i].default_value`). Unset: when the input tensor declares
    * accepts_non_finite the column gets NaN; otherwise the feature counts as
    * missing and the chain step is skipped.
    *
