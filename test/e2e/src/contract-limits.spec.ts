@@ -44,6 +44,7 @@ function clientOf<S extends Parameters<typeof createRpcClient>[0]>(
       address: stack.address(name),
       defaultTimeoutMs: 20_000,
       maxSendMessageBytes: 64 * MiB,
+      maxReceiveMessageBytes: 64 * MiB,
     });
     clients.push(client);
     cached.set(key, client);
@@ -128,6 +129,23 @@ describe('a request over the receive limit', () => {
       await expect(small()).resolves.toBeDefined();
     },
   );
+});
+
+describe('a request under the receive limit', () => {
+  it('scoring-service answers a ModelInfer of 12 MiB, whose answer is as large, in full', async () => {
+    const rows = (12 * MiB) / 16;
+    const reply = await clientOf(GRPCInferenceService, 'scoring-service').modelInfer(
+      {
+        modelName: 'truck-roll-logreg',
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [BigInt(rows), 4n] }],
+        rawInputContents: [new Uint8Array(rows * 16)],
+        outputs: [{ name: 'probabilities' }],
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(reply.outputs[0]?.shape).toEqual([BigInt(rows), 2n]);
+    expect(reply.rawOutputContents[0]?.length).toBe(rows * 8);
+  });
 });
 
 const customerRow = (key: string, values: Record<string, number | bigint>) => ({
