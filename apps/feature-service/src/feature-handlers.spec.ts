@@ -390,6 +390,31 @@ describe('WriteFeatures', () => {
       'rows[0].values["signal_snr_db"]: must be a finite number, got NaN',
     ],
     [
+      'an infinite value in a later row',
+      {
+        rows: [
+          row({}),
+          row({
+            values: { error_rate_1h: { kind: { case: 'doubleValue', value: Infinity } } },
+          }),
+        ],
+      },
+      Code.INVALID_ARGUMENT,
+      'rows[1].values["error_rate_1h"]: must be a finite number, got Infinity',
+    ],
+    [
+      'a negative infinity',
+      {
+        rows: [
+          row({
+            values: { signal_snr_db: { kind: { case: 'doubleValue', value: -Infinity } } },
+          }),
+        ],
+      },
+      Code.INVALID_ARGUMENT,
+      'rows[0].values["signal_snr_db"]: must be a finite number, got -Infinity',
+    ],
+    [
       'a row without event time',
       { rows: [row({ eventTime: undefined })] },
       Code.INVALID_ARGUMENT,

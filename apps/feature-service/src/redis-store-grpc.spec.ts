@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { FeatureService, FeatureStatus } from '@scoregate/contracts';
-import { createRpcClient, createRpcServer, type RpcClient, type RpcServer } from '@scoregate/rpc';
+import {
+  Code,
+  createRpcClient,
+  createRpcServer,
+  type RpcClient,
+  type RpcError,
+  type RpcServer,
+} from '@scoregate/rpc';
 import { createFeatureHandlers } from './feature-handlers.js';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
 import { createRedisFeatureStore, type RedisFeatureStore } from './redis-store.js';
@@ -158,4 +165,39 @@ describe('GetFeatures on Redis, real clock', () => {
     expect(stale.value?.kind).toEqual({ case: 'int64Value', value: 2n });
     expect(timestampMs(stale.eventTime!)).toBe(cases[1]!.eventTimeMs);
   });
+});
+
+describe('WriteFeatures on Redis, a non-finite value', () => {
+  it.each([Number.NaN, Infinity, -Infinity])(
+    'refuses a batch holding %s with INVALID_ARGUMENT naming the row and feature, and writes none of its rows',
+    async (bad) => {
+      const client = newClient();
+      const keys = ['nf-0', 'nf-1', 'nf-2'].map((key) => `${key}-${String(bad)}`);
+      const eventTime = timestampFromMs(Date.now() - 1000);
+      const rows = keys.map((key, i) => ({
+        entity: { entityType: 'customer', key },
+        view: 'customer_stats',
+        values: {
+          plan_tier: { kind: { case: 'int64Value' as const, value: 2n } },
+          signal_snr_db: { kind: { case: 'doubleValue' as const, value: i === 1 ? bad : 30 } },
+        },
+        eventTime,
+      }));
+      const error = (await client.writeFeatures({ rows }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as RpcError | undefined;
+      expect(error?.code).toBe(Code.INVALID_ARGUMENT);
+      expect(error?.message).toBe(
+        `rows[1].values["signal_snr_db"]: must be a finite number, got ${String(bad)}`,
+      );
+      const reply = await client.getFeatures({
+        entities: keys.map((key) => ({ entityType: 'customer', key })),
+        featureRefs: ['customer_stats:plan_tier', 'customer_stats:signal_snr_db'],
+      });
+      expect(reply.results.flatMap((r) => r.values.map((v) => v.status))).toEqual(
+        Array<FeatureStatus>(6).fill(FeatureStatus.MISSING),
+      );
+    },
+  );
 });

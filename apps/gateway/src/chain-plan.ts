@@ -29,7 +29,12 @@ export function usableRow(
   entity: EntityFeatures,
   degradation?: Degradation,
 ): Float32Array | undefined {
-  const vector = buildFeatureVector(chainModel.contract, entity.stored, entity.requestFeatures);
+  const vector = buildFeatureVector(
+    chainModel.contract,
+    entity.stored,
+    entity.requestFeatures,
+    chainModel,
+  );
   if (vector.missing.length === 0 && vector.stale.length === 0) return vector.values;
   if (degradation) recordFeatureGaps(degradation, vector);
   return undefined;

@@ -69,6 +69,79 @@ describe('buildFeatureVector', () => {
   });
 });
 
+describe('buildFeatureVector, non-finite values', () => {
+  const optional = [
+    create(FeatureInputSchema, { ref: 'v:a', required: true }),
+    create(FeatureInputSchema, { ref: 'v:b', required: false }),
+  ];
+
+  it('counts a stored NaN as missing for a model that accepts finite values only', () => {
+    const vector = buildFeatureVector(
+      contract,
+      new Map([
+        stored('v:a', FeatureStatus.OK, double(Number.NaN)),
+        stored('v:b', FeatureStatus.OK, double(1)),
+      ]),
+      {},
+    );
+    expect(vector.missing).toEqual(['v:a']);
+  });
+
+  it('counts a double beyond the FP32 range (infinite in the tensor) as missing, from the request or the store', () => {
+    const vector = buildFeatureVector(
+      contract,
+      new Map([stored('v:b', FeatureStatus.OK, double(-1e39))]),
+      { 'v:a': double(1e39) },
+    );
+    expect(vector.missing).toEqual(['v:a', 'v:b']);
+  });
+
+  it('falls back to the default of an optional feature whose value is not finite', () => {
+    const vector = buildFeatureVector(
+      contract,
+      new Map([
+        stored('v:a', FeatureStatus.OK, double(1)),
+        stored('v:b', FeatureStatus.OK, double(2)),
+        stored('v:c', FeatureStatus.OK, double(Number.NaN)),
+      ]),
+      {},
+    );
+    expect(Array.from(vector.values)).toEqual([1, 2, -1]);
+    expect(vector.missing).toEqual([]);
+  });
+
+  it('counts an optional feature without value nor default as missing for a finite-only model', () => {
+    const vector = buildFeatureVector(
+      optional,
+      new Map([stored('v:a', FeatureStatus.OK, double(1))]),
+      {},
+    );
+    expect(vector.missing).toEqual(['v:b']);
+  });
+
+  it('sends NaN for it, and passes stored non-finite values through, to a model that accepts them', () => {
+    const vector = buildFeatureVector(
+      optional,
+      new Map([stored('v:a', FeatureStatus.OK, double(Number.POSITIVE_INFINITY))]),
+      {},
+      { acceptsNonFinite: true },
+    );
+    expect(Array.from(vector.values)).toEqual([Infinity, Number.NaN]);
+    expect(vector.missing).toEqual([]);
+    const stale = buildFeatureVector(
+      optional,
+      new Map([
+        stored('v:a', FeatureStatus.OK, double(3)),
+        stored('v:b', FeatureStatus.STALE, double(4)),
+      ]),
+      {},
+      { acceptsNonFinite: true },
+    );
+    expect(Array.from(stale.values)).toEqual([3, Number.NaN]);
+    expect(stale.stale).toEqual([]);
+  });
+});
+
 describe('effectiveBudgetMs', () => {
   it('is the smallest of client deadline, request budget and scorer budget', () => {
     expect(

@@ -8,6 +8,8 @@ export interface ChainModel {
   readonly version: string;
   /** Name of the model's single input tensor. */
   readonly inputName: string;
+  /** The input tensor declares `accepts_non_finite` (NaN may be sent); absent = false. */
+  readonly acceptsNonFinite?: boolean;
   /** Features in model input column order. */
   readonly contract: readonly FeatureInput[];
   readonly outputs: readonly TensorSpec[];

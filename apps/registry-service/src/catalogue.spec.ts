@@ -145,6 +145,30 @@ describe('loadCatalogue', () => {
     );
   });
 
+  it("reads an input's acceptsNonFinite into the version spec, and refuses one that is not a boolean", async () => {
+    const fixtures = path.join(await tempDir(), 'fixtures');
+    await cp(path.dirname(DEFAULT_MANIFEST_FILE), fixtures, { recursive: true });
+    const manifestFile = path.join(fixtures, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as {
+      models: { input: { acceptsNonFinite?: unknown } }[];
+    };
+    manifest.models[0]!.input.acceptsNonFinite = true;
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    const catalogue = await loadCatalogue({ manifestFile });
+    const gbt = await catalogue.getVersion('truck-roll-gbt', '1');
+    const logreg = await catalogue.getVersion('truck-roll-logreg', '1');
+    expect([gbt?.spec?.input?.acceptsNonFinite, logreg?.spec?.input?.acceptsNonFinite]).toEqual([
+      true,
+      false,
+    ]);
+    manifest.models[0]!.input.acceptsNonFinite = 'yes';
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    const error = await loadError({ manifestFile });
+    expect(error.message).toContain(
+      `${manifestFile}: models[0] "truck-roll-gbt".input.acceptsNonFinite: must be true or false`,
+    );
+  });
+
   it('refuses an artifact path that escapes the fixtures directory', async () => {
     const dir = await tempDir();
     const manifest = JSON.parse(await readFile(DEFAULT_MANIFEST_FILE, 'utf8')) as {

@@ -224,7 +224,10 @@ function tensorSpec(check: Checker, raw: unknown, at: string): Omit<TensorSpec, 
     .array(tensor['shape'], `${at}.shape`)
     .map((dim, i) => BigInt(check.integer(dim, `${at}.shape[${i}]`)));
   const description = check.optionalString(tensor['description'], `${at}.description`) ?? '';
-  return { name, datatype, shape, description };
+  const acceptsNonFinite = tensor['acceptsNonFinite'] ?? false;
+  if (typeof acceptsNonFinite !== 'boolean')
+    check.fail(`${at}.acceptsNonFinite`, 'must be true or false');
+  return { name, datatype, shape, description, acceptsNonFinite };
 }
 
 /** The training library and estimator, and the ONNX IR version, as version tags. */

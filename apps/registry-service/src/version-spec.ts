@@ -1,9 +1,17 @@
-import type { ModelVersionSpec, TensorSpec, UploadHeader } from '@scoregate/contracts';
+import type {
+  FeatureInput,
+  ModelVersionSpec,
+  TensorSpec,
+  UploadHeader,
+} from '@scoregate/contracts';
 import { Code, RpcError } from '@scoregate/rpc';
 import { PROTOCOL_DATATYPES, type TensorMetadata } from '@scoregate/inference-protocol';
 import { isFeatureRef, isName, isSha256, isVersionNumber, nameRule, versionRule } from './names.js';
+import { VALUE_TYPES } from './value-types.js';
 
 const MAX_TAG_VALUE_BYTES = 256;
+/** The datatypes that have NaN and infinities, where an input may declare accepts_non_finite. */
+const FLOATING_POINT: ReadonlySet<string> = new Set(['FP16', 'FP32', 'FP64']);
 
 /** An upload header's fields: INVALID_ARGUMENT naming the first one at fault; RESOURCE_EXHAUSTED when too large. */
 export function checkUploadHeader(header: UploadHeader, maxUploadBytes: number): void {
@@ -45,6 +53,7 @@ export function checkVersionSpec(spec: ModelVersionSpec, at: string): void {
       throw bad(`contract.inputs[${i}].ref`, `"${input.ref}" is listed twice`);
     seen.add(input.ref);
     if (input.dtype === 0) throw bad(`contract.inputs[${i}].dtype`, 'is required');
+    checkDefaultValue(input, `${at}.contract.inputs[${i}].default_value`);
   }
   if (spec.input === undefined) throw bad('input', 'is required');
   checkTensor(spec.input, `${at}.input`);
@@ -54,10 +63,17 @@ export function checkVersionSpec(spec: ModelVersionSpec, at: string): void {
       'input.shape',
       `must be [-1, ${inputs.length}] (one column per contract input; got [${spec.input.shape.join(', ')}])`,
     );
+  if (spec.input.acceptsNonFinite && !FLOATING_POINT.has(spec.input.datatype))
+    throw bad(
+      'input.accepts_non_finite',
+      `applies to a floating-point input (${[...FLOATING_POINT].join(', ')}); the input is ${spec.input.datatype}`,
+    );
   if (spec.outputs.length === 0) throw bad('outputs', 'must list at least one output');
   const names = new Set<string>();
   for (const [i, output] of spec.outputs.entries()) {
     checkTensor(output, `${at}.outputs[${i}]`);
+    if (output.acceptsNonFinite)
+      throw bad(`outputs[${i}].accepts_non_finite`, 'applies to the input tensor only');
     if (names.has(output.name)) throw bad(`outputs[${i}].name`, `"${output.name}" is listed twice`);
     names.add(output.name);
   }
@@ -80,6 +96,18 @@ export function checkVersionSpec(spec: ModelVersionSpec, at: string): void {
     if (lineage.parentVersion !== '' && !isVersionNumber(lineage.parentVersion))
       throw bad('lineage.parent_version', versionRule(lineage.parentVersion));
   }
+}
+
+/** A default value, when set, has the input's dtype and, when a double, is finite. */
+function checkDefaultValue(input: FeatureInput, at: string): void {
+  const kind = input.defaultValue?.kind;
+  if (kind?.case === undefined) return;
+  const dtype = Object.keys(VALUE_TYPES).find((name) => VALUE_TYPES[name] === input.dtype);
+  const given = kind.case.slice(0, -'Value'.length);
+  if (given !== dtype)
+    throw RpcError.invalidArgument(at, `must be a ${dtype} (the input's dtype), got ${given}`);
+  if (kind.case === 'doubleValue' && !Number.isFinite(kind.value))
+    throw RpcError.invalidArgument(`${at}.double_value`, `must be finite, got ${kind.value}`);
 }
 
 function checkTensor(tensor: TensorSpec, at: string): void {

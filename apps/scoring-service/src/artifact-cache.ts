@@ -11,6 +11,8 @@ export interface CachedState {
     version: string;
     sha256: string;
     sizeBytes: string;
+    /** Inputs that accept non-finite values; absent means none. */
+    nonFiniteInputs?: readonly string[];
   }[];
   /** model → alias → version. */
   readonly aliases: Readonly<Record<string, Readonly<Record<string, string>>>>;

@@ -9,6 +9,7 @@ import {
   type Tensor,
   type TensorMetadata,
 } from '@scoregate/inference-protocol';
+import { refuseNonFinite, type NonFiniteRule } from './finite-inputs.js';
 
 const formatShape = (shape: readonly number[]) => `[${shape.join(',')}]`;
 
@@ -21,11 +22,13 @@ function shapeMatches(actual: readonly number[], expected: readonly number[]): b
 
 /**
  * Turns the inputs of a ModelInferRequest into tensors for the model, checking each against the
- * model's signature: names, datatypes, shapes and data size. Errors name the input at fault.
+ * model's signature: names, datatypes, shapes and data size, and finite floating-point elements
+ * unless `nonFinite` lets the input have others. Errors name the input at fault.
  */
 export function decodeInferInputs(
   request: ModelInferRequest,
   signature: readonly TensorMetadata[],
+  nonFinite: NonFiniteRule,
 ): Record<string, Tensor> {
   const useRaw = request.rawInputContents.length > 0;
   if (useRaw && request.rawInputContents.length !== request.inputs.length) {
@@ -42,7 +45,9 @@ export function decodeInferInputs(
         `input "${input.name}" is given twice`,
       );
     const { expected, shape } = checkInput(request, index, signature);
-    feeds[input.name] = decodeInput(request, index, expected, shape, useRaw);
+    const tensor = decodeInput(request, index, expected, shape, useRaw);
+    refuseNonFinite(tensor, input.name, { index, raw: useRaw }, nonFinite);
+    feeds[input.name] = tensor;
   });
   for (const expected of signature) {
     if (!feeds[expected.name]) {

@@ -204,6 +204,38 @@ describe('ModelInfer input validation', () => {
       Code.INVALID_ARGUMENT,
       'outputs[0].name: model "truck-roll-gbt" has no output "scores"; its outputs are "label", "probabilities"',
     ],
+    [
+      'a NaN in raw FP32 input bytes',
+      {
+        modelName: 'truck-roll-logreg',
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [2n, 4n] }],
+        rawInputContents: [
+          encodeRaw({
+            datatype: 'FP32',
+            shape: [2, 4],
+            data: new Float32Array([1, 2, 3, 4, 5, Number.NaN, 7, 8]),
+          }),
+        ],
+      },
+      Code.INVALID_ARGUMENT,
+      'raw_input_contents[0]: input "features" holds NaN at element [1,1] (index 5); model "truck-roll-logreg" version "1" accepts finite values only: send a finite value, or register a version whose input declares accepts_non_finite',
+    ],
+    [
+      'an infinity in typed FP32 contents',
+      {
+        modelName: 'truck-roll-gbt',
+        inputs: [
+          {
+            name: 'features',
+            datatype: 'FP32',
+            shape: [1n, 8n],
+            contents: { fp32Contents: [0, 0, -Infinity, 0, 0, 0, 0, 0] },
+          },
+        ],
+      },
+      Code.INVALID_ARGUMENT,
+      'inputs[0].contents.fp32_contents[2]: input "features" holds -Infinity at element [0,2] (index 2); model "truck-roll-gbt" version "1" accepts finite values only: send a finite value, or register a version whose input declares accepts_non_finite',
+    ],
   ] as const)('refuses %s with a precise status', async (_case, request, code, message) => {
     const error = await infer(request as unknown as Parameters<typeof client.modelInfer>[0]);
     expect(error).toBeInstanceOf(RpcError);

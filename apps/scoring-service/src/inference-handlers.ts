@@ -78,7 +78,10 @@ export function createInferenceHandlers(
 
 async function infer(lease: ModelLease, request: ModelInferRequest) {
   const loaded = lease.served;
-  const feeds = decodeInferInputs(request, loaded.model.inputs);
+  const feeds = decodeInferInputs(request, loaded.model.inputs, {
+    inputs: loaded.nonFiniteInputs,
+    label: `model "${loaded.name}" version "${loaded.version}"`,
+  });
   const wanted = request.outputs.map((o) => o.name);
   wanted.forEach((name, i) => {
     if (!loaded.model.outputs.some((o) => o.name === name)) {

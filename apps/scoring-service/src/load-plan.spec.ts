@@ -6,7 +6,7 @@ import type { ServedModel } from './served-model.js';
 
 const known = (model: string, version: string): [string, KnownVersion] => [
   `${model}@${version}`,
-  { model, version, sha256: '', sizeBytes: 0n },
+  { model, version, sha256: '', sizeBytes: 0n, nonFiniteInputs: [] },
 ];
 
 /** A store that holds `served` versions with `aliases` (model → alias → version). */

@@ -55,6 +55,8 @@ const { server } = await serve({
   logger,
   address: `${config.SCORING_SERVICE_HOST}:${config.SCORING_SERVICE_PORT}`,
   maxReceiveMessageBytes: config.SCORING_MAX_REQUEST_BYTES,
+  // A request the limit admits must get its answer: the outputs of a batch can be as large.
+  maxSendMessageBytes: config.SCORING_MAX_REQUEST_BYTES,
   ...(tls ? { tls: tls.server } : {}),
   services: [implement(GRPCInferenceService, createInferenceHandlers(store, { isReady }))],
   onStopped: async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import type { ModelVersionSpecSchema } from '@scoregate/contracts';
 import {
   GRPCInferenceService,
   ModelVersionSchema,
@@ -69,12 +70,19 @@ class MemoryRegistry {
   private server: RpcServer | undefined;
   port = 0;
 
-  addVersion(model: string, version: string, bytes: Uint8Array, served = bytes): void {
+  addVersion(
+    model: string,
+    version: string,
+    bytes: Uint8Array,
+    served = bytes,
+    spec?: MessageInitShape<typeof ModelVersionSpecSchema>,
+  ): void {
     const meta = create(ModelVersionSchema, {
       model,
       version,
       sha256: sha256(bytes),
       sizeBytes: BigInt(bytes.length),
+      ...(spec ? { spec } : {}),
     });
     this.versions.set(`${model}@${version}`, { meta, served });
     this.append({ case: 'versionRegistered', value: meta });
@@ -230,6 +238,21 @@ async function follow(
   };
   open.push(harness);
   return harness;
+}
+
+/** Stops `first` and the registry, then follows again from the cache alone, until ready. */
+async function restartFromCache(
+  registry: MemoryRegistry,
+  first: Harness,
+  cacheDir: string,
+): Promise<Harness> {
+  await sleep(100); // the state file is written off the watch path
+  await first.close();
+  open.pop();
+  await registry.stop();
+  const again = await follow(registry, { cacheDir });
+  await eventually(again.follower.ready, (ready) => ready);
+  return again;
 }
 
 function sampleFor(model: string): { rows: number; width: number; data: Float32Array } {
@@ -430,13 +453,46 @@ describe('following the registry', () => {
     const registry = await registryWithFixtures();
     const first = await follow(registry, { cacheDir });
     await first.follower.whenReady();
-    await sleep(100); // the state file is written off the watch path
-    await first.close();
-    open.pop();
-    await registry.stop();
-    const { client, follower } = await follow(registry, { cacheDir });
-    await eventually(follower.ready, (ready) => ready);
+    const { client } = await restartFromCache(registry, first, cacheDir);
     expect((await client.serverReady({})).ready).toBe(true);
     expect((await inferGbt(client)).modelVersion).toBe('1');
+  });
+
+  it('lets NaN through to a version whose input declares accepts_non_finite, also after a restart from its cache, and refuses it for the others', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'scoring-cache-'));
+    tmpDirs.push(cacheDir);
+    const registry = new MemoryRegistry();
+    registry.addVersion('truck-roll-gbt', '1', gbtBytes, gbtBytes, {
+      input: { name: 'features', datatype: 'FP32', shape: [-1n, 8n], acceptsNonFinite: true },
+    });
+    registry.addVersion('truck-roll-logreg', '1', logregBytes);
+    registry.setAlias('truck-roll-gbt', 'champion', '1');
+    registry.setAlias('truck-roll-logreg', 'champion', '1');
+    await registry.start();
+    const withNaN = (model: string, width: number) => {
+      const data = new Float32Array(width).fill(1);
+      data[width - 1] = Number.NaN;
+      return {
+        modelName: model,
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [1n, BigInt(width)] }],
+        rawInputContents: [encodeRaw({ datatype: 'FP32', shape: [1, width], data })],
+      };
+    };
+    const check = async (client: Harness['client']) => {
+      const reply = await client.modelInfer(withNaN('truck-roll-gbt', 8), { timeoutMs: 2000 });
+      const index = reply.outputs.findIndex((o) => o.name === 'probabilities');
+      const p = decodeRaw('FP32', [1, 2], reply.rawOutputContents[index] as Uint8Array)
+        .data as Float32Array;
+      expect(Array.from(p).every(Number.isFinite)).toBe(true);
+      const refused = (await client
+        .modelInfer(withNaN('truck-roll-logreg', 4), { timeoutMs: 2000 })
+        .catch((e: unknown) => e)) as RpcError;
+      expect(refused.code).toBe(Code.INVALID_ARGUMENT);
+      expect(refused.message).toMatch(/^raw_input_contents\[0\]: input "features" holds NaN/);
+    };
+    const first = await follow(registry, { cacheDir });
+    await first.follower.whenReady();
+    await check(first.client);
+    await check((await restartFromCache(registry, first, cacheDir)).client);
   });
 });

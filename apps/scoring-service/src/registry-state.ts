@@ -7,6 +7,8 @@ export interface KnownVersion {
   readonly version: string;
   readonly sha256: string;
   readonly sizeBytes: bigint;
+  /** Its inputs that accept NaN and infinities (the spec's input, when `accepts_non_finite`). */
+  readonly nonFiniteInputs: readonly string[];
 }
 
 /** What the follower knows of the registry: its versions and where its aliases point. */
@@ -40,8 +42,15 @@ export function withRegistryChange(state: RegistryState, change: RegistryChange)
 function applyRegistryChange(state: RegistryState, change: RegistryChange): void {
   switch (change.case) {
     case 'versionRegistered': {
-      const { model, version, sha256, sizeBytes } = change.value;
-      state.versions.set(versionKey(model, version), { model, version, sha256, sizeBytes });
+      const { model, version, sha256, sizeBytes, spec } = change.value;
+      const nonFiniteInputs = spec?.input?.acceptsNonFinite ? [spec.input.name] : [];
+      state.versions.set(versionKey(model, version), {
+        model,
+        version,
+        sha256,
+        sizeBytes,
+        nonFiniteInputs,
+      });
       break;
     }
     case 'aliasMoved': {
@@ -73,7 +82,7 @@ export function fromCachedState(cached: CachedState): RegistryState {
     versions: new Map(
       cached.versions.map((v) => [
         versionKey(v.model, v.version),
-        { ...v, sizeBytes: BigInt(v.sizeBytes) },
+        { ...v, sizeBytes: BigInt(v.sizeBytes), nonFiniteInputs: v.nonFiniteInputs ?? [] },
       ]),
     ),
     aliases: new Map(

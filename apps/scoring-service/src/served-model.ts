@@ -13,6 +13,8 @@ export interface ServedModel {
   readonly model: OnnxModel;
   /** The artifact's sha256 when known (registry mode). */
   readonly sha256: string;
+  /** Inputs that accept NaN and infinities (registry spec `accepts_non_finite`); others refuse them. */
+  readonly nonFiniteInputs: ReadonlySet<string>;
   /** Runs the model through its micro-batcher. Call between `acquire` and the returned release. */
   run(feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
   /** Takes a reference; returns its release. */
@@ -28,6 +30,7 @@ export function createServedModel(init: {
   version: string;
   model: OnnxModel;
   sha256?: string;
+  nonFiniteInputs?: Iterable<string>;
   batching: MicroBatcherOptions;
 }): ServedModel {
   const batcher = createMicroBatcher(init.model, init.batching);
@@ -43,6 +46,7 @@ export function createServedModel(init: {
     version: init.version,
     model: init.model,
     sha256: init.sha256 ?? '',
+    nonFiniteInputs: new Set(init.nonFiniteInputs),
     run: (feeds) => batcher.run(feeds),
     acquire() {
       if (retired) throw new Error(`${init.name} version ${init.version} is retired`);

@@ -85,6 +85,7 @@ async function servedModelOf(options: VersionLoaderOptions, v: KnownVersion): Pr
     version: v.version,
     model,
     sha256: v.sha256,
+    nonFiniteInputs: v.nonFiniteInputs,
     batching: options.batching,
   });
 }

@@ -4,7 +4,13 @@ import type { KnownVersion } from './registry-state.js';
 import type { VersionLoader } from './version-loader.js';
 import { VersionLoads } from './version-loads.js';
 
-const v1: KnownVersion = { model: 'm', version: '1', sha256: 'a'.repeat(64), sizeBytes: 1n };
+const v1: KnownVersion = {
+  model: 'm',
+  version: '1',
+  sha256: 'a'.repeat(64),
+  sizeBytes: 1n,
+  nonFiniteInputs: [],
+};
 const known = new Map([['m@1', v1]]);
 const emptyStore = { get: () => undefined } as unknown as ModelStore;
 const failingDownloads: VersionLoader = { load: async () => ({ failed: 'download' }) };

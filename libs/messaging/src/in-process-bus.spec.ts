@@ -85,6 +85,26 @@ describe('in-process bus', () => {
     expect((await consumer.lag())[0]!.lag).toBe(0);
   });
 
+  it('hands a batch to its handler once when the handler sends before anything else awaits', async () => {
+    const bus = createInProcessBus();
+    const producer = bus.producer();
+    let calls = 0;
+    const consumer = bus.consumer({
+      groupId: 'forwarder',
+      topics: ['in'],
+      handleBatch: async ({ messages }) => {
+        calls++;
+        await producer.send(
+          'out',
+          messages.map((m) => ({ value: m.value })),
+        );
+      },
+    });
+    await producer.send('in', records(1, 3));
+    await waitUntil(async () => (await consumer.lag())[0]!.lag === 0, 5_000, 'caught up');
+    expect(calls).toBe(1);
+  });
+
   it('reports lag through lag() and scoregate.messaging.consumer.lag until the backlog is handled', async () => {
     const bus = createInProcessBus();
     let release!: () => void;

@@ -65,6 +65,9 @@ export class ConsumerGroup {
     if (this.running.has(id)) return;
     const log = this.topics.partitions(topic)[partition]!.log;
     const work = (async () => {
+      // Yield first, so `running` holds this partition before the handler runs: a handler that
+      // sends synchronously wakes the groups, and must not start a second loop on its own batch.
+      await Promise.resolve();
       for (;;) {
         const owner = this.ownerOf(topic, partition);
         const from = this.committed.get(id) ?? 0;

@@ -113,6 +113,33 @@ describe('feature ingestor', () => {
     );
   });
 
+  it('dead-letters an event with a NaN value and writes none of its values', async () => {
+    const store = createMemoryFeatureStore({ catalog });
+    const { producer, consumer, deadLetters } = ingest(store);
+    const now = Date.now();
+    const nan = new Map([
+      ['plan_tier', { case: 'int64Value', value: 3n } as const],
+      ['signal_snr_db', { case: 'doubleValue', value: Number.NaN } as const],
+    ]);
+    await producer.send(TOPIC, [recordOf('n', encodeEvent('n', now, nan))]);
+    await waitUntil(
+      async () => (await consumer.lag())[0]!.lag === 0 && deadLetters.length === 1,
+      5_000,
+      'caught up',
+    );
+    expect(deadLetters[0]!.headers[deadLetterHeaders.reason]).toBe(
+      'invalid event: values["signal_snr_db"]: must be a finite number, got NaN',
+    );
+    const read = await store.read(
+      [{ entityType: 'customer', key: 'n' }],
+      [
+        { view: VIEW, feature: 'plan_tier' },
+        { view: VIEW, feature: 'signal_snr_db' },
+      ],
+    );
+    expect(read[0]!.map((reading) => reading.status)).toEqual(['missing', 'missing']);
+  });
+
   it('retries a failing store write without committing or dead-lettering, then applies it', async () => {
     const memory = createMemoryFeatureStore({ catalog });
     let down = true;

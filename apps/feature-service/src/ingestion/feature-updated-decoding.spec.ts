@@ -51,17 +51,38 @@ describe('decodeFeatureUpdated', () => {
     });
   });
 
-  it('refuses a value of the wrong type, naming the feature', () => {
-    const wrong = new Map([['reboots_24h', { case: 'stringValue', value: 'two' } as const]]);
+  it.each([
+    [
+      'a value of the wrong type',
+      'reboots_24h',
+      { case: 'stringValue', value: 'two' },
+      'expected int64, got string',
+    ],
+    [
+      'a NaN',
+      'error_rate_1h',
+      { case: 'doubleValue', value: Number.NaN },
+      'must be a finite number, got NaN',
+    ],
+    [
+      'an infinity',
+      'signal_snr_db',
+      { case: 'doubleValue', value: Infinity },
+      'must be a finite number, got Infinity',
+    ],
+    [
+      'a negative infinity',
+      'error_rate_1h',
+      { case: 'doubleValue', value: -Infinity },
+      'must be a finite number, got -Infinity',
+    ],
+  ] as const)('refuses %s, naming the feature', (_case, feature, value, why) => {
     const decoded = decodeFeatureUpdated(
-      encodeEvent('c-1', 1_700_000_000_000, wrong),
+      encodeEvent('c-1', 1_700_000_000_000, new Map([[feature, value]])),
       headers,
       catalog,
     );
-    expect(decoded).toEqual({
-      ok: false,
-      reason: 'invalid event: values["reboots_24h"]: expected int64, got string',
-    });
+    expect(decoded).toEqual({ ok: false, reason: `invalid event: values["${feature}"]: ${why}` });
   });
 
   it('refuses a record whose type header names another message', () => {

@@ -13,6 +13,7 @@ function toChainModel(model: string, alias: string, version: ModelVersion): Chai
     alias,
     version: version.version,
     inputName: version.spec.input.name,
+    acceptsNonFinite: version.spec.input.acceptsNonFinite,
     contract: version.spec.contract?.inputs ?? [],
     outputs: version.spec.outputs,
   };

@@ -113,6 +113,7 @@ describe('route table following the registry Watch (registry as a real process)'
     expect(summary(route)).toEqual(['truck-roll-gbt@champion:1', 'truck-roll-logreg@champion:1']);
     expect(route.budgetMs).toBe(50);
     expect(route.chain[0]!.inputName).toBe('features');
+    expect(route.chain[0]!.acceptsNonFinite).toBe(false);
     expect(route.chain[0]!.contract.map((f) => f.ref)).toContain('customer_stats:signal_snr_db');
     expect(route.chain[0]!.outputs.map((o) => o.name)).toContain('probabilities');
     expect(route.canary).toBeUndefined();

@@ -318,6 +318,60 @@ export function describeRegistryBehaviour(makeDb: () => TestDatabase): void {
       );
     });
 
+    it.each([
+      [
+        'a NaN',
+        { case: 'doubleValue', value: Number.NaN },
+        'header.spec.contract.inputs[2].default_value.double_value: must be finite, got NaN',
+      ],
+      [
+        'an infinity',
+        { case: 'doubleValue', value: -Infinity },
+        'header.spec.contract.inputs[2].default_value.double_value: must be finite, got -Infinity',
+      ],
+      [
+        'a value of another type',
+        { case: 'stringValue', value: 'high' },
+        "header.spec.contract.inputs[2].default_value: must be a double (the input's dtype), got string",
+      ],
+    ] as const)('refuses %s as a default value, naming the input', async (_case, kind, message) => {
+      const before = await registry.files();
+      const bad = clone(ModelVersionSpecSchema, spec);
+      bad.contract!.inputs[2]!.required = false;
+      bad.contract!.inputs[2]!.defaultValue = {
+        $typeName: 'scoregate.common.v1.FeatureValue',
+        kind,
+      };
+      const error = await rpcError(
+        registry.client.uploadModelVersion(uploadMessages('bad-default', bad, gbt)),
+      );
+      expect([error.code, error.message]).toEqual([Code.INVALID_ARGUMENT, message]);
+      await expectNothingRegistered('bad-default', before);
+    });
+
+    it('keeps accepts_non_finite on a floating-point input and refuses it elsewhere, naming the field', async () => {
+      const onOutput = clone(ModelVersionSpecSchema, spec);
+      onOutput.outputs[1]!.acceptsNonFinite = true;
+      const output = await rpcError(
+        registry.client.uploadModelVersion(uploadMessages('non-finite', onOutput, gbt)),
+      );
+      expect([output.code, output.message]).toEqual([
+        Code.INVALID_ARGUMENT,
+        'header.spec.outputs[1].accepts_non_finite: applies to the input tensor only',
+      ]);
+      const lenient = clone(ModelVersionSpecSchema, spec);
+      lenient.input!.acceptsNonFinite = true;
+      const uploaded = await registry.client.uploadModelVersion(
+        uploadMessages('non-finite', lenient, withMetadata(gbt, 'lenient', '1')),
+        { timeoutMs: 20_000 },
+      );
+      const { version } = await registry.client.getModelVersion({
+        model: 'non-finite',
+        selector: { case: 'version', value: uploaded.version!.version },
+      });
+      expect(version?.spec?.input?.acceptsNonFinite).toBe(true);
+    });
+
     it('numbers concurrent uploads to one model 1..n without a gap or a duplicate', async () => {
       const n = 8;
       const results = await Promise.all(

@@ -364,6 +364,8 @@ export type ModelInferRequest = Message<"inference.ModelInferRequest"> & {
    * order, little-endian, with no padding or stride; its length must match
    * the tensor's shape and datatype. FP16 and BF16 can only be sent this way.
    * When this field is used, no InferInputTensor may set `contents`.
+   * Floating-point elements follow the rule of fp32_contents: finite unless
+   * the model accepts non-finite inputs (see ModelInfer).
    *
    * @generated from field: repeated bytes raw_input_contents = 7;
    */
@@ -672,14 +674,16 @@ export type InferTensorContents = Message<"inference.InferTensorContents"> & {
   uint64Contents: bigint[];
 
   /**
-   * Elements of an FP32 tensor.
+   * Elements of an FP32 tensor. In a ModelInfer input, finite unless the
+   * model accepts non-finite inputs (see ModelInfer).
    *
    * @generated from field: repeated float fp32_contents = 6;
    */
   fp32Contents: number[];
 
   /**
-   * Elements of an FP64 tensor.
+   * Elements of an FP64 tensor. In a ModelInfer input, finite unless the
+   * model accepts non-finite inputs (see ModelInfer).
    *
    * @generated from field: repeated double fp64_contents = 7;
    */
@@ -763,7 +767,14 @@ export const GRPCInferenceService: GenService<{
   },
   /**
    * Runs one inference with a model. Failures are reported as a gRPC status
-   * (INVALID_ARGUMENT for malformed tensors, NOT_FOUND for an unknown model).
+   * (INVALID_ARGUMENT for malformed tensors, NOT_FOUND for an unknown model,
+   * RESOURCE_EXHAUSTED for a request over the size limit: Scoregate's
+   * scoring-service takes 16 MiB by default).
+   * An FP32 or FP64 input holding NaN or an infinity is refused with
+   * INVALID_ARGUMENT naming the input and the element's index, unless the
+   * model version's input declares accepts_non_finite in the registry
+   * (scoregate.registry.v1.TensorSpec); models served from a local directory
+   * accept finite values only.
    *
    * @generated from rpc inference.GRPCInferenceService.ModelInfer
    */

@@ -10,6 +10,16 @@
 // `:` or `.`, so they are safe in file paths, feature refs and metric labels.
 // A *feature ref* is `view:feature` (both parts names); where a bare feature
 // name is allowed it is said so.
+//
+// Every Scoregate service, for every RPC: bytes that do not decode as the
+// request message are refused with INVALID_ARGUMENT (`request: cannot be
+// decoded as …`), and a request message larger than the service's receive
+// limit with RESOURCE_EXHAUSTED (`Received message larger than max (N vs
+// LIMIT)`), from the message's length prefix, before any of it is read or
+// handled. Limits: gateway 1 MiB (GATEWAY_MAX_REQUEST_BYTES), feature-service
+// 4 MiB, scoring-service 16 MiB (SCORING_MAX_REQUEST_BYTES, which also bounds
+// its answers), registry-service 1 MiB + 64 KiB per message, retrain-service
+// 4 MiB.
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";

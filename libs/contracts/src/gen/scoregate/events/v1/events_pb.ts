@@ -261,8 +261,10 @@ export const OutcomeObservedSchema: GenMessage<OutcomeObserved> = /*@__PURE__*/
 /**
  * New feature values for one entity and view. Consumed by the
  * feature-service (stream ingestion); same rules as FeatureRow in
- * scoregate.feature.v1 (older event_time than stored = skipped). Record key:
- * `entity_type/key`.
+ * scoregate.feature.v1 (older event_time than stored = skipped; a NaN or
+ * infinite double is refused). A refused event is not written: it goes to the
+ * dead-letter topic `<topic>.dlq` with the reason in its `dlq-reason` header.
+ * Record key: `entity_type/key`.
  *
  * @generated from message scoregate.events.v1.FeatureUpdated
  */

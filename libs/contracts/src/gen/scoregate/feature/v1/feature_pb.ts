@@ -189,7 +189,10 @@ export type FeatureRow = Message<"scoregate.feature.v1.FeatureRow"> & {
    * Feature values keyed by bare feature name (not `view:feature`). Each
    * name must be a feature of the view and each value must have the
    * feature's declared type; an unset value clears the feature. Features not
-   * listed keep their stored value. At least one entry.
+   * listed keep their stored value. At least one entry. A double must be
+   * finite: NaN or an infinity is refused with INVALID_ARGUMENT naming the
+   * row and the feature (`rows[1].values["signal_snr_db"]`), and, as for every
+   * refusal, no row of the request is written.
    *
    * @generated from field: map<string, scoregate.common.v1.FeatureValue> values = 3;
    */
@@ -420,7 +423,7 @@ export const FeatureStatusSchema: GenEnum<FeatureStatus> = /*@__PURE__*/
  *
  * Status codes: INVALID_ARGUMENT (message names the field at fault, e.g.
  * `feature_refs[3]`), NOT_FOUND (unknown view or feature), RESOURCE_EXHAUSTED
- * (overloaded), UNAVAILABLE (store unreachable).
+ * (overloaded, or a request over 4 MiB), UNAVAILABLE (store unreachable).
  *
  * @generated from service scoregate.feature.v1.FeatureService
  */

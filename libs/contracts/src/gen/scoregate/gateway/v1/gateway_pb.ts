@@ -356,7 +356,8 @@ export const BatchResultSchema: GenMessage<BatchResult> = /*@__PURE__*/
  *
  * Status codes: INVALID_ARGUMENT (message names the field at fault),
  * NOT_FOUND (unknown scorer), RESOURCE_EXHAUSTED (admission control: the
- * request cannot be served in time; returned at once, never after queueing),
+ * request cannot be served in time; returned at once, never after queueing;
+ * or a request over the size limit, 1 MiB by default),
  * UNAUTHENTICATED / PERMISSION_DENIED (credentials, or scorer outside the
  * caller's scope), DEADLINE_EXCEEDED (the budget ended before even the
  * default answer could be sent).

@@ -656,7 +656,8 @@ export const RetrainTriggerSchema: GenEnum<RetrainTrigger> = /*@__PURE__*/
  *
  * Status codes: INVALID_ARGUMENT (message names the field at fault),
  * NOT_FOUND (unknown run, model or policy), ALREADY_EXISTS (a run for the
- * model is already active), FAILED_PRECONDITION (no policy for the model).
+ * model is already active), FAILED_PRECONDITION (no policy for the model),
+ * RESOURCE_EXHAUSTED (a request over 4 MiB).
  *
  * @generated from service scoregate.retrain.v1.RetrainService
  */
