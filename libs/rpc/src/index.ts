@@ -37,3 +37,4 @@ export type { EarlyRefusal } from './early-refusal.js';
 export { implement, serve, type ServeOptions, type ServiceImplementation } from './serve.js';
 export { checkHealth, watchHealth, type HealthStatus } from './health-client.js';
 export { freePort } from './free-port.js';
+export { createRawClient, type RawCallStatus, type RawClient } from './raw-client.js';
