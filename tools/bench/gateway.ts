@@ -16,10 +16,6 @@
  *
  * A benchmark, not a test: figures depend on the machine; compare the ratios.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import {
   FeatureService,
@@ -29,13 +25,12 @@ import {
 } from '@scoregate/contracts';
 import { encodeRaw } from '@scoregate/inference-protocol';
 import { createRpcClient, createRpcServer, implement } from '@scoregate/rpc';
-import { startStack, type ServiceName } from '@scoregate/stack';
 import { createChainResilience } from '../../apps/gateway/dist/chain-resilience.js';
 import { createRouteTable } from '../../apps/gateway/dist/routes/route-table.js';
 import { createScoreHandlers } from '../../apps/gateway/dist/score-handlers.js';
 import { singleScoringBackend } from '../../apps/gateway/dist/scoring-backends.js';
+import { startBenchStack } from './bench-stack.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const seconds = Number(process.argv[2] ?? 5);
 const fixedRate = Number(process.argv[3] ?? 200);
 const SCORER = 'truck-roll-priority';
@@ -103,25 +98,7 @@ async function closedLoop(fn: (i: number) => Promise<unknown>, concurrency: numb
   return done / ((performance.now() - start) / 1_000);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'scoregate-bench-gw-'));
-const ports = Object.fromEntries(
-  ['gateway', 'feature-service', 'scoring-service', 'registry-service', 'retrain-service'].map(
-    (s) => [s, 0],
-  ),
-) as Record<ServiceName, number>;
-const stack = await startStack({
-  root,
-  ports,
-  env: { LOG_LEVEL: 'warn' },
-  serviceEnv: {
-    'registry-service': {
-      REGISTRY_CATALOGUE_FILE: join(root, 'test/e2e/fixtures/e2e-catalogue.json'),
-      REGISTRY_DATA_DIR: join(dir, 'registry'),
-    },
-    'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
-  },
-  readyTimeoutMs: 90_000,
-});
+const stack = await startBenchStack('gw');
 const gateway = createRpcClient(ScoreService, { address: stack.address('gateway') });
 const features = createRpcClient(FeatureService, { address: stack.address('feature-service') });
 const scoring = createRpcClient(GRPCInferenceService, {

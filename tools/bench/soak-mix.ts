@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { ScoreService } from '@scoregate/contracts';
-import { Code, createRawRpcClient, createRpcClient, RpcError } from '@scoregate/rpc';
+import { Code, createRawClient, createRpcClient, RpcError } from '@scoregate/rpc';
 
 export type CallKind = 'healthy' | 'missing_features' | 'unknown_scorer' | 'malformed';
 export const CALL_KINDS: readonly CallKind[] = [
@@ -55,7 +55,7 @@ export interface ScoreMix {
 
 export function createScoreMix(address: string, budgetMs: number, timeoutMs: number): ScoreMix {
   const client = createRpcClient(ScoreService, { address });
-  const raw = createRawRpcClient(address);
+  const raw = createRawClient(address);
   const budget = durationFromMs(budgetMs);
   const statusName = (code: number) => Code[code] ?? String(code);
 
@@ -69,7 +69,8 @@ export function createScoreMix(address: string, budgetMs: number, timeoutMs: num
     return reply.degraded;
   };
   const malformed = async (i: number) => {
-    await raw.call(SCORE_PATH, randomBytes(8 + (i % 120)), timeoutMs);
+    const answer = await raw.unary(SCORE_PATH, randomBytes(8 + (i % 120)), timeoutMs);
+    if (answer.code !== Code.OK) throw new RpcError(answer.code, answer.details);
     return false;
   };
 

@@ -10,16 +10,14 @@
  * It ends with the RSS growth of each service from minute 10 to the end, and exits 1 when a
  * service grew by 5% or more, or any call got an answer its kind does not ask for.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '@scoregate/rpc';
-import { SERVICES, startStack, type ServiceName } from '@scoregate/stack';
+import { SERVICES, type ServiceName } from '@scoregate/stack';
+import { startBenchStack } from './bench-stack.ts';
 import { sampleProcess, type ProcessSample } from './process-probe.ts';
 import { CALL_KINDS, createScoreMix, type CallResult } from './soak-mix.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const minutes = Number(process.argv[2] ?? 120);
 const requestedRate = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
 const BUDGET_MS = 50;
@@ -30,36 +28,16 @@ const names = SERVICES.map((s) => s.name);
 const pct = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 
-const dir = mkdtempSync(join(tmpdir(), 'scoregate-soak-'));
 const metricsPorts = Object.fromEntries(
   await Promise.all(names.map(async (n) => [n, await freePort()] as const)),
 ) as Record<ServiceName, number>;
-const serviceEnv = (name: ServiceName, extra: Record<string, string> = {}) => ({
-  OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPorts[name]),
-  ...extra,
+const stack = await startBenchStack('soak', {
+  env: { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' },
+  serviceEnv: Object.fromEntries(
+    names.map((n) => [n, { OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPorts[n]) }]),
+  ),
 });
-const stack = await startStack({
-  root,
-  ports: Object.fromEntries(names.map((n) => [n, 0])) as Record<ServiceName, number>,
-  env: {
-    LOG_LEVEL: 'warn',
-    OTEL_METRICS_EXPORTER: 'prometheus',
-    OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-  },
-  serviceEnv: {
-    'registry-service': serviceEnv('registry-service', {
-      REGISTRY_CATALOGUE_FILE: join(root, 'test/e2e/fixtures/e2e-catalogue.json'),
-      REGISTRY_DATA_DIR: join(dir, 'registry'),
-    }),
-    'scoring-service': serviceEnv('scoring-service', {
-      SCORING_CACHE_DIR: join(dir, 'scoring-cache'),
-    }),
-    gateway: serviceEnv('gateway', { GATEWAY_PREDICTION_FILE: join(dir, 'predictions.jsonl') }),
-    'feature-service': serviceEnv('feature-service'),
-    'retrain-service': serviceEnv('retrain-service'),
-  },
-  readyTimeoutMs: 120_000,
-});
+const dir = stack.dir;
 const mix = createScoreMix(stack.address('gateway'), BUDGET_MS, TIMEOUT_MS);
 // Interrupted, the soak still stops the services it started.
 for (const signal of ['SIGINT', 'SIGTERM'] as const)

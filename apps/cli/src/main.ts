@@ -3,13 +3,11 @@ import '@scoregate/config/supported-node';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { SERVICES } from '@scoregate/stack';
-import { checkHealth } from '@scoregate/rpc';
 import { runDemo } from './demo-command.js';
+import { checkServices } from './health-command.js';
 import { registerModelCommands, registerScorerCommands } from './registry-commands.js';
 import { scoreOnce } from './score-command.js';
 import { runStack } from './stack-command.js';
-import { tlsTo } from './tls.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const positive = (value: string) => {
@@ -78,19 +76,17 @@ program
 
 program
   .command('health')
-  .description('check grpc.health.v1 of every service on its default port')
-  .action(async () => {
-    let unhealthy = 0;
-    for (const service of SERVICES) {
-      const address = `127.0.0.1:${service.defaultPort}`;
-      const { tls } = tlsTo(service.name);
-      const status = await checkHealth(address, '', 1000, tls).catch(
-        (e: Error) => `unreachable (${e.message})`,
-      );
-      if (status !== 'SERVING') unhealthy++;
-      console.log(`${service.name.padEnd(17)} ${address}  ${status}`);
-    }
-    process.exitCode = unhealthy === 0 ? 0 : 1;
+  .description(
+    'check grpc.health.v1 of every service on its default port, or of one server (--address)',
+  )
+  .option(
+    '--address <host:port>',
+    "check only this server (mTLS with the services' certificate when SCOREGATE_TLS_* are set)",
+  )
+  .option('--service <name>', 'with --address: ask about this service (default: the whole server)')
+  .option('--timeout-ms <ms>', 'deadline of each check', positive, 1000)
+  .action(async (options: { address?: string; service?: string; timeoutMs: number }) => {
+    process.exitCode = await checkServices(options);
   });
 
 registerModelCommands(program);

@@ -16,7 +16,6 @@ export {
   type ShutdownOptions,
 } from './server.js';
 export { createRpcClient, type RpcClientOptions } from './client.js';
-export { createRawRpcClient, type RawRpcClient } from './raw-client.js';
 export {
   drainOnSignals,
   exitOnSignals,
@@ -38,3 +37,4 @@ export type { EarlyRefusal } from './early-refusal.js';
 export { implement, serve, type ServeOptions, type ServiceImplementation } from './serve.js';
 export { checkHealth, watchHealth, type HealthStatus } from './health-client.js';
 export { freePort } from './free-port.js';
+export { createRawClient, type RawCallStatus, type RawClient } from './raw-client.js';

@@ -1,30 +1,43 @@
-import { Client } from '@grpc/grpc-js';
+import { Client, Metadata } from '@grpc/grpc-js';
 import { channelCredentials, type TlsOptions } from './credentials.js';
-import { RpcError } from './rpc-error.js';
+import { Code } from './rpc-error.js';
 
-/** A client that sends bytes as they are: for fuzzing, soaks and tools that send what no encoder would. */
-export interface RawRpcClient {
-  /** Calls `path` (`/package.Service/Method`) with `payload`; resolves with the reply's bytes. */
-  call(path: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+/** How a call ended: its status code and message (OK with an empty message when it succeeded). */
+export interface RawCallStatus {
+  readonly code: Code;
+  readonly details: string;
+}
+
+/**
+ * A client that sends a unary method's request bytes exactly as given, for what a typed client
+ * cannot send: undecodable or truncated messages (tests, fuzzing, the garbage benchmark).
+ */
+export interface RawClient {
+  /** Calls `path` (e.g. `/scoregate.gateway.v1.ScoreService/Score`) with `bytes` as the request. */
+  unary(path: string, bytes: Uint8Array, timeoutMs: number): Promise<RawCallStatus>;
   close(): void;
 }
 
-export function createRawRpcClient(address: string, tls?: TlsOptions): RawRpcClient {
+const asIs = (bytes: Buffer) => bytes;
+
+export function createRawClient(address: string, tls?: TlsOptions): RawClient {
   const client = new Client(address, channelCredentials(tls));
-  const identity = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   return {
-    call: (path, payload, timeoutMs) =>
-      new Promise((resolve, reject) => {
+    unary: (path, bytes, timeoutMs) =>
+      new Promise<RawCallStatus>((resolve) =>
         client.makeUnaryRequest(
           path,
-          identity,
-          identity,
-          payload,
+          asIs,
+          asIs,
+          Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          new Metadata(),
           { deadline: Date.now() + timeoutMs },
-          (error, reply) =>
-            error ? reject(RpcError.from(error)) : resolve(reply ?? new Uint8Array()),
-        );
-      }),
+          (error) =>
+            resolve(
+              error ? { code: error.code, details: error.details } : { code: Code.OK, details: '' },
+            ),
+        ),
+      ),
     close: () => client.close(),
   };
 }

@@ -2,6 +2,7 @@ import { toBinary, type DescFile, type DescService } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { withProtocMapEntryNames } from './map-entry-names.js';
 
 function collectFiles(file: DescFile, into: Map<string, DescFile>): void {
   if (into.has(file.name)) return;
@@ -27,6 +28,6 @@ export function reflectionPackageDefinition(services: readonly DescService[]): P
       fileDescriptorProtos,
     };
   }
-  const health = loadSync(healthProtoPath);
+  const health = withProtocMapEntryNames(loadSync(healthProtoPath));
   return { ...health, ...definition } as PackageDefinition;
 }

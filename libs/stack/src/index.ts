@@ -7,4 +7,4 @@ export {
   type RunningService,
   type ServiceOptions,
 } from './service-process.js';
-export { serviceTls } from './service-tls.js';
+export { mutualTlsClient, serviceTls } from './service-tls.js';

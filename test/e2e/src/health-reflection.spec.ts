@@ -1,8 +1,12 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHealth } from '@scoregate/rpc';
 import { SERVICES, type ServiceName } from '@scoregate/stack';
 import { grpcurl, grpcurlPath } from './grpcurl.js';
-import { golden, startE2eStack, type E2eStack } from './stack-fixture.js';
+import { golden, repoRoot, startE2eStack, type E2eStack } from './stack-fixture.js';
 
 const serviceOf: Record<ServiceName, string> = {
   gateway: 'scoregate.gateway.v1.ScoreService',
@@ -68,5 +72,34 @@ describe('grpcurl, with nothing but reflection, calls', () => {
       ]),
     ) as { inputs: { name: string; datatype: string; shape: string[] }[] };
     expect(reply.inputs).toEqual([{ name: 'features', datatype: 'FP32', shape: ['-1', '4'] }]);
+  });
+});
+
+/** Each grpcurl command of README.md's bash blocks, on one line (continuation lines joined). */
+function readmeGrpcurlCommands(): string[] {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  return [...readme.matchAll(/```bash\n([\s\S]*?)```/g)]
+    .flatMap(([, block]) => block!.replace(/\\\n\s*/g, ' ').split('\n'))
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('grpcurl '));
+}
+
+describe('every grpcurl command in the README, as written (default ports → this stack)', () => {
+  const commands = readmeGrpcurlCommands();
+
+  it('finds the Score and health examples', () => {
+    expect(commands.filter((c) => c.includes('ScoreService/Score')).length).toBeGreaterThan(0);
+    expect(
+      commands.filter((c) => c.includes('grpc.health.v1.Health/Check')).length,
+    ).toBeGreaterThan(1);
+  });
+
+  it.each(commands)('%s', async (command) => {
+    let local = command.replace(/^grpcurl /, `${grpcurlPath()} `);
+    for (const service of SERVICES)
+      local = local.replaceAll(`127.0.0.1:${service.defaultPort}`, stack.address(service.name));
+    const { stdout } = await promisify(execFile)('bash', ['-c', local], { timeout: 20_000 });
+    expect(JSON.parse(stdout)).toBeTypeOf('object');
+    if (command.includes('Health/Check')) expect(JSON.parse(stdout)).toEqual({ status: 'SERVING' });
   });
 });
