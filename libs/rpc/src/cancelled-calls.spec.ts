@@ -29,7 +29,9 @@ describe('a client whose calls miss their deadlines', () => {
     await client.waitForReady(5_000);
 
     const statuses = new Map<string, number>();
-    const count = (outcome: string) => statuses.set(outcome, (statuses.get(outcome) ?? 0) + 1);
+    const count = (outcome: string) => {
+      statuses.set(outcome, (statuses.get(outcome) ?? 0) + 1);
+    };
     const call = (scorer: string, timeoutMs: number) =>
       client.score({ scorer }, { timeoutMs }).then(
         () => count(`${scorer}:OK`),
