@@ -18,7 +18,7 @@ export const gatewayConfig = {
    * Feature reads that failed or missed their deadline in a row before the feature circuit opens
    * (calls are then answered without stored features, at once).
    */
-  GATEWAY_FEATURE_CIRCUIT_FAILURES: env.positiveInt(5),
+  GATEWAY_FEATURE_CIRCUIT_FAILURES: env.positiveInt(10),
   /** How long the feature circuit stays open before one read is sent as a probe (ms). */
   GATEWAY_FEATURE_CIRCUIT_OPEN_MS: env.millis(1_000),
   REGISTRY_SERVICE_ADDRESS: env.address('127.0.0.1:50054'),

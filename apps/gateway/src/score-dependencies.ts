@@ -37,8 +37,8 @@ export interface ResolvedScoreDependencies extends ScoreDependencies {
   readonly featureCircuit: FeatureCircuit;
 }
 
-/** The feature circuit when none is given: opens after 5 failed reads in a row, for 1 s. */
-const DEFAULT_FEATURE_CIRCUIT = { consecutiveFailures: 5, openMs: 1_000 };
+/** The feature circuit when none is given: opens after 10 failed reads in a row, for 1 s. */
+const DEFAULT_FEATURE_CIRCUIT = { consecutiveFailures: 10, openMs: 1_000 };
 
 export function resolveScoreDependencies(deps: ScoreDependencies): ResolvedScoreDependencies {
   return {

@@ -5,7 +5,8 @@ import type { RpcClient } from '@scoregate/rpc';
 import type { RunningStack } from '@scoregate/stack';
 import { percentile, sleep } from './chaos-fixture.js';
 import { gatewayClient, startFaultStack } from './fault-fixture.js';
-import { runLoad, type CallRecord, type LoadRun } from './load-generator.js';
+import * as faults from './fault-load.js';
+import type { CallRecord } from './load-generator.js';
 
 // feature-service frozen (SIGSTOP) for 10 s under 100 Score calls/s, driven from outside by ghz
 // (open loop, a 200 ms client deadline): the gateway's feature circuit opens on the first
@@ -31,10 +32,12 @@ const request = {
 
 let stack: RunningStack & { output: string[] };
 let client: RpcClient<typeof ScoreService>;
+let faultLoad: faults.FaultLoad;
 
 beforeAll(async () => {
   stack = await startFaultStack();
   client = gatewayClient(stack);
+  faultLoad = { address: stack.address('gateway'), request, rate: RATE, deadlineMs: DEADLINE_MS };
 }, 120_000);
 
 afterAll(async () => {
@@ -43,49 +46,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function load(seconds: number): Promise<LoadRun> {
-  return runLoad({
-    address: stack.address('gateway'),
-    request,
-    seconds,
-    rate: RATE,
-    concurrency: 50,
-    timeoutMs: DEADLINE_MS,
-  });
-}
-
 function score(budgetMs: number): Promise<ScoreResponse> {
   return client.score({
     scorer: SCORER,
     entityKeys: [{ entityType: 'customer', key: 'c-0001' }],
     budget: durationFromMs(budgetMs),
   });
-}
-
-function statuses(calls: readonly CallRecord[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const call of calls) counts[call.status] = (counts[call.status] ?? 0) + 1;
-  return counts;
-}
-
-const latencies = (calls: readonly CallRecord[]) => calls.map((c) => c.latencyMs);
-const round = (n: number) => Math.round(n * 100) / 100;
-
-/** Per second of the run, from the stall's start: calls, p50, p99, and those not OK. */
-function timeline(run: LoadRun, stoppedAt: number): string {
-  const seconds = new Map<number, CallRecord[]>();
-  for (const call of run.calls) {
-    const second = Math.floor((run.startedAt + call.atMs - stoppedAt) / 1000);
-    seconds.set(second, [...(seconds.get(second) ?? []), call]);
-  }
-  return [...seconds.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([second, calls]) => {
-      const failed = calls.filter((c) => c.status !== 'OK').length;
-      const p = (q: number) => round(percentile(latencies(calls), q));
-      return `${second}s: ${calls.length} p50 ${p(0.5)} p99 ${p(0.99)} failed ${failed}`;
-    })
-    .join('\n');
 }
 
 /** Freezes feature-service `BEFORE_MS` into the run for `STALL_MS`; a few own calls meanwhile. */
@@ -107,13 +73,13 @@ async function stallFeatureService() {
 
 describe('feature-service frozen (real processes, SIGSTOP for 10 s at 100 calls/s)', () => {
   it('answers every call: at once without features while the circuit is open, none over budget after SIGCONT', async () => {
-    await load(3); // warm-up: JIT, connections, the models' p95s
-    const unloaded = await load(5);
+    await faults.loadFor(faultLoad, 3); // warm-up: JIT, connections, the models' p95s
+    const unloaded = await faults.loadFor(faultLoad, 5);
     const [run, stall] = await Promise.all([
-      load((BEFORE_MS + STALL_MS + AFTER_MS) / 1000),
+      faults.loadFor(faultLoad, (BEFORE_MS + STALL_MS + AFTER_MS) / 1000),
       stallFeatureService(),
     ]);
-    const at = (c: CallRecord) => run.startedAt + c.atMs;
+    const at = (c: CallRecord) => faults.startOf(run, c);
     // The control: the same load with no fault (a run of its own, and this run before SIGSTOP) —
     // this machine's own floor for a call, and how often it misses a deadline or the budget.
     const control = [...unloaded.calls, ...run.calls.filter((c) => at(c) < stall.stoppedAt)];
@@ -122,30 +88,20 @@ describe('feature-service frozen (real processes, SIGSTOP for 10 s at 100 calls/
       (c) => at(c) >= stall.stoppedAt + LEARN_MS && at(c) < stall.resumedAt,
     );
     const after = faulted.filter((c) => at(c) >= stall.resumedAt);
-    const failed = (calls: readonly CallRecord[]) => calls.filter((c) => c.status !== 'OK');
-    const overBudget = (calls: readonly CallRecord[]) =>
-      calls.filter((c) => c.status !== 'OK' || c.latencyMs > BUDGET_MS);
     const figures = {
-      controlCalls: control.length,
-      controlFailed: failed(control).length,
-      controlOverBudget: overBudget(control).length,
-      controlP99: round(percentile(latencies(control), 0.99)),
-      faultedStatuses: statuses(faulted),
+      ...faults.controlFigures(control, BUDGET_MS),
+      faultedStatuses: faults.statuses(faulted),
       openCalls: open.length,
-      openP50: round(percentile(latencies(open), 0.5)),
-      openP99: round(percentile(latencies(open), 0.99)),
+      openP50: faults.round(percentile(faults.latencies(open), 0.5)),
+      openP99: faults.round(percentile(faults.latencies(open), 0.99)),
       afterCalls: after.length,
-      afterOverBudget: overBudget(after).length,
-      afterP99: round(percentile(latencies(after), 0.99)),
+      afterOverBudget: faults.overBudget(after, BUDGET_MS).length,
+      afterP99: faults.round(percentile(faults.latencies(after), 0.99)),
     };
     console.log('feature-service frozen', JSON.stringify(figures));
     console.log(
-      `from SIGSTOP (SIGCONT at ${STALL_MS / 1000}s):\n${timeline(run, stall.stoppedAt)}`,
+      `from SIGSTOP (SIGCONT at ${STALL_MS / 1000}s):\n${faults.timeline(run, stall.stoppedAt)}`,
     );
-    // What the control says this machine does to `calls` with no fault at all: twice its rate
-    // (its misses come in bursts), which is 0 on a machine that misses nothing.
-    const asInControl = (misses: number, calls: readonly CallRecord[]) =>
-      Math.floor((2 * misses * calls.length) / control.length);
 
     // While the circuit is open, a call is answered without waiting for feature-service, and
     // says why.
@@ -156,7 +112,9 @@ describe('feature-service frozen (real processes, SIGSTOP for 10 s at 100 calls/
     expect(open.length).toBeGreaterThan(((STALL_MS - LEARN_MS) / 1000) * RATE * 0.8);
     // No call failed because of the fault: the issue's target of 0, unless this machine fails
     // calls with no fault too.
-    expect(failed(faulted).length).toBeLessThanOrEqual(asInControl(figures.controlFailed, faulted));
+    expect(faults.failed(faulted).length).toBeLessThanOrEqual(
+      faults.asInControl(figures.controlFailed, control.length, faulted.length),
+    );
     // The issue's target is a p99 of 10 ms while the circuit is open. The bulk of the calls
     // holds it however busy the machine; the tail is the machine's own: a call with the circuit
     // open does less than one with no fault (no feature read, no model: their features are all
@@ -166,7 +124,7 @@ describe('feature-service frozen (real processes, SIGSTOP for 10 s at 100 calls/
     // Nothing that queued in the frozen process bursts past the budget when it thaws: the
     // issue's target of 0, unless the machine misses the budget with no fault too.
     expect(figures.afterOverBudget).toBeLessThanOrEqual(
-      asInControl(figures.controlOverBudget, after),
+      faults.asInControl(figures.controlOverBudget, control.length, after.length),
     );
     // Features are read again: the primary answers, not degraded.
     let recovered = await score(1_000);
