@@ -17,6 +17,13 @@ export {
 } from './server.js';
 export { createRpcClient, type RpcClientOptions } from './client.js';
 export {
+  createRawClient,
+  type RawAnswer,
+  type RawCallOptions,
+  type RawClient,
+  type RawClientOptions,
+} from './raw-client.js';
+export {
   drainOnSignals,
   exitOnSignals,
   type DrainOnSignalsOptions,
