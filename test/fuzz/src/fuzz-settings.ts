@@ -1,0 +1,26 @@
+/**
+ * How much to fuzz, from the environment. The default is the short CI run; `FUZZ_RUNS=1000000`
+ * is the long mode (run by hand: `npm run fuzz:long`).
+ */
+function positiveInt(name: string, fallback: number): number {
+  const text = process.env[name]?.trim();
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** The seed of every generator; a failure prints it with the path that replays it. */
+export const fuzzSeed = positiveInt('FUZZ_SEED', 20_261_207);
+/** Inputs per RPC (valid-shaped and raw bytes together). */
+export const fuzzRuns = positiveInt('FUZZ_RUNS', 10_000);
+/** Calls in flight at once: one property run sends this many inputs concurrently. */
+export const fuzzInFlight = positiveInt('FUZZ_IN_FLIGHT', 32);
+/** fast-check's replay path of a failure (printed with it), to run that case alone. */
+export const fuzzPath = process.env['FUZZ_PATH']?.trim() || undefined;
+/** Only the RPCs whose name contains this text (e.g. `WriteFeatures`). */
+export const fuzzOnly = process.env['FUZZ_ONLY']?.trim() || undefined;
+
+/** A test's time limit: generous for the short mode, growing with FUZZ_RUNS for the long one. */
+export const fuzzTimeoutMs = Math.max(300_000, fuzzRuns * 30);
