@@ -50,13 +50,18 @@ export function createRawClient(options: RawClientOptions): RawClient {
   return {
     unary: (path, request, call) =>
       new Promise((resolve) => {
+        const [bytes, metadata, options] = [
+          Buffer.from(request),
+          new Metadata(),
+          callOptions(call),
+        ];
         client.makeUnaryRequest(
           path,
           identity,
           identity,
-          Buffer.from(request),
-          new Metadata(),
-          callOptions(call),
+          bytes,
+          metadata,
+          options,
           settle(resolve),
         );
       }),

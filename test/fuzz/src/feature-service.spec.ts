@@ -3,7 +3,7 @@ import { FeatureService } from '@scoregate/contracts';
 import { Code, createRawClient, type RawClient } from '@scoregate/rpc';
 import { unchangedUnlessWritten } from './feature-store-snapshot.js';
 import { fuzzRpc, type RpcTarget } from './fuzz-runner.js';
-import { fuzzOnly, fuzzTimeoutMs } from './fuzz-settings.js';
+import { fuzzTimeoutMs, notSelected } from './fuzz-settings.js';
 import { startFuzzStack, type FuzzStack } from './fuzz-stack.js';
 import { featureInputs } from './messages/feature-messages.js';
 
@@ -23,7 +23,6 @@ afterAll(async () => {
 // memory, so UNAVAILABLE (store unreachable) is not expected. NaN and infinities are refused with
 // INVALID_ARGUMENT (common.proto).
 const documented = [Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.RESOURCE_EXHAUSTED];
-const only = (name: string) => fuzzOnly !== undefined && !name.includes(fuzzOnly);
 const target = (name: keyof typeof featureInputs): RpcTarget => ({
   service: 'feature-service',
   method:
@@ -35,7 +34,7 @@ const target = (name: keyof typeof featureInputs): RpcTarget => ({
 });
 
 describe('FeatureService under fuzzed input', () => {
-  it.skipIf(only('GetFeatures'))(
+  it.skipIf(notSelected('GetFeatures'))(
     'GetFeatures: a documented status for every input, no crash, no hang',
     async () => {
       const report = await fuzzRpc(stack, target('GetFeatures'));
@@ -44,7 +43,7 @@ describe('FeatureService under fuzzed input', () => {
     fuzzTimeoutMs,
   );
 
-  it.skipIf(only('WriteFeatures'))(
+  it.skipIf(notSelected('WriteFeatures'))(
     'WriteFeatures: a documented status for every input, and a refused write changes nothing',
     async () => {
       const checked = { entities: 0 };
@@ -59,7 +58,7 @@ describe('FeatureService under fuzzed input', () => {
     fuzzTimeoutMs,
   );
 
-  it.skipIf(only('ListFeatureViews'))(
+  it.skipIf(notSelected('ListFeatureViews'))(
     'ListFeatureViews: OK for every decodable request, INVALID_ARGUMENT otherwise',
     async () => {
       const report = await fuzzRpc(stack, {

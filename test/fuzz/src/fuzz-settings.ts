@@ -19,8 +19,16 @@ export const fuzzRuns = positiveInt('FUZZ_RUNS', 10_000);
 export const fuzzInFlight = positiveInt('FUZZ_IN_FLIGHT', 32);
 /** fast-check's replay path of a failure (printed with it), to run that case alone. */
 export const fuzzPath = process.env['FUZZ_PATH']?.trim() || undefined;
-/** Only the RPCs whose name contains this text (e.g. `WriteFeatures`). */
-export const fuzzOnly = process.env['FUZZ_ONLY']?.trim() || undefined;
+/** Only these RPCs, by method name (`FUZZ_ONLY=Score,WriteFeatures`); every one when unset. */
+const only = new Set(
+  (process.env['FUZZ_ONLY'] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== ''),
+);
+
+/** True when FUZZ_ONLY leaves this RPC out. */
+export const notSelected = (rpc: string): boolean => only.size > 0 && !only.has(rpc);
 
 /** A test's time limit: generous for the short mode, growing with FUZZ_RUNS for the long one. */
 export const fuzzTimeoutMs = Math.max(300_000, fuzzRuns * 30);

@@ -23,17 +23,18 @@ export interface FuzzStack extends RunningStack {
 export async function startFuzzStack(): Promise<FuzzStack> {
   const dir = mkdtempSync(join(tmpdir(), 'scoregate-fuzz-'));
   const ports = Object.fromEntries(SERVICES.map((s) => [s.name, 0])) as Record<ServiceName, number>;
+  // A fresh registry and model cache per stack. Errors only in the services' logs: the warnings
+  // fuzzing causes (each degraded answer has one) would come by the thousand.
+  const registry = {
+    REGISTRY_CATALOGUE_FILE: e2eCatalogue,
+    REGISTRY_DATA_DIR: join(dir, 'registry'),
+  };
+  const scoring = { SCORING_CACHE_DIR: join(dir, 'scoring-cache') };
   const stack = await startStack({
     root: repoRoot,
     ports,
-    env: { LOG_LEVEL: 'warn' },
-    serviceEnv: {
-      'registry-service': {
-        REGISTRY_CATALOGUE_FILE: e2eCatalogue,
-        REGISTRY_DATA_DIR: join(dir, 'registry'),
-      },
-      'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
-    },
+    env: { LOG_LEVEL: 'error' },
+    serviceEnv: { 'registry-service': registry, 'scoring-service': scoring },
     readyTimeoutMs: 90_000,
   });
   return {

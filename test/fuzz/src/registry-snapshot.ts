@@ -120,20 +120,23 @@ async function registryState(
     const model = await read(client, 'GetModel', GetModelRequestSchema, GetModelResponseSchema, {
       name,
     });
-    const versions = await read(
-      client,
-      'ListModelVersions',
-      ListModelVersionsRequestSchema,
-      ListModelVersionsResponseSchema,
-      { model: name, pageSize: 1000 },
-    );
-    const history = await read(
-      client,
-      'ListAliasHistory',
-      ListAliasHistoryRequestSchema,
-      ListAliasHistoryResponseSchema,
-      { model: name, pageSize: 1000 },
-    );
+    const page = { model: name, pageSize: 1000 };
+    const [versions, history] = await Promise.all([
+      read(
+        client,
+        'ListModelVersions',
+        ListModelVersionsRequestSchema,
+        ListModelVersionsResponseSchema,
+        page,
+      ),
+      read(
+        client,
+        'ListAliasHistory',
+        ListAliasHistoryRequestSchema,
+        ListAliasHistoryResponseSchema,
+        page,
+      ),
+    ]);
     state.set(
       `model ${name}`,
       JSON.stringify({

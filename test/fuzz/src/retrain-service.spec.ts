@@ -3,7 +3,7 @@ import { RetrainService } from '@scoregate/contracts';
 import { Code } from '@scoregate/rpc';
 import { decoded, type FuzzInput } from './fuzz-input.js';
 import { fuzzRpc, type FuzzResult } from './fuzz-runner.js';
-import { fuzzOnly, fuzzTimeoutMs } from './fuzz-settings.js';
+import { fuzzTimeoutMs, notSelected } from './fuzz-settings.js';
 import { startFuzzStack, type FuzzStack } from './fuzz-stack.js';
 import { retrainInputs } from './messages/retrain-messages.js';
 
@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('RetrainService under fuzzed input', () => {
   for (const method of RetrainService.methods) {
     const name = method.name as keyof typeof retrainInputs;
-    it.skipIf(fuzzOnly !== undefined && !name.includes(fuzzOnly))(
+    it.skipIf(notSelected(name))(
       `${name}: UNIMPLEMENTED for every request, INVALID_ARGUMENT for undecodable bytes`,
       async () => {
         const exactly = (results: readonly FuzzResult[]) => {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { toBinary, create } from '@bufbuild/protobuf';
 import {
@@ -29,6 +31,7 @@ import {
   nameFrom,
   repeated,
 } from '../hostile-values.js';
+import { repoRoot } from '../fuzz-stack.js';
 import { FEATURE_REFS } from './common-values.js';
 
 /** Models, aliases and scorers of the e2e catalogue, and names the registry has never seen. */
@@ -46,18 +49,34 @@ const selector = fc.oneof(
   fc.constant({ case: undefined }),
 );
 
+/** Mostly `realistic`, sometimes anything `hostile` makes. */
+const mostly = <T>(realistic: fc.Arbitrary<T>, hostile: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 3, arbitrary: realistic }, { weight: 1, arbitrary: hostile });
+
+/** A chain step: one of the catalogue's (which exist), or any model and alias. */
+const chainStep = mostly(
+  fc.constantFrom(
+    { model: 'truck-roll-gbt', alias: 'champion' },
+    { model: 'truck-roll-logreg', alias: 'champion' },
+  ),
+  fc.record({ model, alias }, { requiredKeys: [] }),
+);
+
 const scorer = fc.record(
   {
     name: nameFrom(SCORERS),
     description: hostileString,
     budget: maybe(hostileDuration),
-    chain: repeated(fc.record({ model, alias }, { requiredKeys: [] }), 2, { count: 33 }),
+    chain: repeated(chainStep, 2, { count: 33 }),
     defaultAnswer: maybe(fc.record({ score: hostileDouble, reason: hostileString })),
-    scoreOutput: nameFrom(['probabilities', 'label', 'nope']),
-    scoreIndex: fc.oneof(fc.constantFrom(0, 1, 2), fc.nat({ max: 2 ** 32 - 1 })),
-    canary: maybe(fc.record({ alias, share: hostileDouble })),
-    shadow: maybe(fc.record({ model, alias, share: hostileDouble })),
-    entityType: nameFrom(['customer', 'site']),
+    scoreOutput: mostly(fc.constant('probabilities'), nameFrom(['label', 'nope'])),
+    scoreIndex: mostly(fc.constantFrom(0, 1), fc.nat({ max: 2 ** 32 - 1 })),
+    canary: fc.option(fc.record({ alias, share: hostileDouble }), { nil: undefined, freq: 2 }),
+    shadow: fc.option(fc.record({ model, alias, share: hostileDouble }), {
+      nil: undefined,
+      freq: 2,
+    }),
+    entityType: mostly(fc.constant('customer'), nameFrom(['site'])),
   },
   { requiredKeys: [] },
 );
@@ -99,12 +118,42 @@ const spec = fc.record(
   { requiredKeys: [] },
 );
 
+/** A real model (the fixture logistic regression) and the spec that matches it. */
+const fixtureModel = readFileSync(
+  join(repoRoot, 'tools/models/fixtures/truck-roll-logreg/1/model.onnx'),
+);
+const FIXTURE_COLUMNS = ['tickets_30d', 'calls_7d', 'modem_age_months', 'plan_tier'];
+const fixtureSpec = {
+  contract: {
+    inputs: FIXTURE_COLUMNS.map((name) => ({
+      ref: `customer_stats:${name}`,
+      dtype: ValueType.DOUBLE,
+      required: true,
+    })),
+  },
+  input: { name: 'features', datatype: 'FP32', shape: [-1n, 4n] },
+  outputs: [
+    { name: 'label', datatype: 'INT64', shape: [-1n] },
+    { name: 'probabilities', datatype: 'FP32', shape: [-1n, 2n] },
+  ],
+  framework: 'onnx',
+};
+
+/** The artifact's slices: the fixture model (in one or more chunks), or random bytes. */
+const artifactChunks: fc.Arbitrary<Uint8Array[]> = fc.oneof<fc.Arbitrary<Uint8Array[]>[]>(
+  repeated(fc.uint8Array({ maxLength: 1024 }), 2),
+  fc.integer({ min: 1, max: 4 }).map((parts) => {
+    const size = Math.ceil(fixtureModel.length / parts);
+    return Array.from({ length: parts }, (_, i) => fixtureModel.subarray(i * size, (i + 1) * size));
+  }),
+);
+
 /** An upload: the header (its sha256 and size right most of the time), then the chunks. */
 const upload = fc
   .record({
     model,
-    spec: maybe(spec),
-    chunks: repeated(fc.uint8Array({ maxLength: 1024 }), 2),
+    spec: fc.oneof(fc.constant(fixtureSpec), maybe(spec)),
+    chunks: artifactChunks,
     rightDigest: fc.boolean(),
     size: fc.option(hostileInt64, { nil: undefined, freq: 4 }),
     registeredBy: hostileString,
