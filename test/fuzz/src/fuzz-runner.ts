@@ -27,6 +27,11 @@ export interface RpcTarget {
   readonly timeoutMs?: number;
   /** A response stream is cancelled after this many messages (Watch never ends by itself). */
   readonly maxMessages?: number;
+  /**
+   * An open defect this RPC shows now and then, matched precisely: its answers are counted under
+   * `known: <status>` instead of failing the property (any other answer still fails it).
+   */
+  readonly knownIssue?: (answer: RawAnswer) => boolean;
   /** Runs before each batch is sent (e.g. reads what it may write); returns the batch's check. */
   readonly around?: (inputs: readonly FuzzInput[]) => Promise<BatchCheck>;
 }
@@ -54,7 +59,7 @@ export async function fuzzRpc(
       fc.asyncProperty(batch, async (inputs) => {
         const check = await target.around?.(inputs);
         const results = await Promise.all(inputs.map((input) => send(client, target, input)));
-        for (const result of results) record(report, result);
+        for (const result of results) record(report, target, result);
         for (const result of results) expectDocumented(name, target, result);
         await check?.(results);
       }),
@@ -103,10 +108,15 @@ async function send(client: RawClient, target: RpcTarget, input: FuzzInput): Pro
   return { input, answer, elapsedMs: performance.now() - started };
 }
 
-function record(report: FuzzReport, { input, answer, elapsedMs }: FuzzResult): void {
+function record(
+  report: FuzzReport,
+  target: RpcTarget,
+  { input, answer, elapsedMs }: FuzzResult,
+): void {
   if (input.kind === 'valid') report.valid++;
   else report.raw++;
-  const status = Code[answer.code] ?? String(answer.code);
+  const code = Code[answer.code] ?? String(answer.code);
+  const status = target.knownIssue?.(answer) ? `known: ${code}` : code;
   report.statuses.set(status, (report.statuses.get(status) ?? 0) + 1);
   report.slowestMs = Math.max(report.slowestMs, elapsedMs);
 }
@@ -119,8 +129,16 @@ function expectDocumented(name: string, target: RpcTarget, result: FuzzResult): 
     throw new Error(
       `${name}: a call took ${Math.round(elapsedMs)} ms, past its ${deadline} ms deadline; ${shown}`,
     );
+  if (target.knownIssue?.(answer)) return;
+  // Where the deadline is a call's normal end (Watch), a busy machine may reach it first.
+  const timedOut = answer.code === Code.DEADLINE_EXCEEDED && target.allowed.includes(answer.code);
   const single = target.method.methodKind !== 'client_streaming';
-  if (single && answer.code !== Code.INVALID_ARGUMENT && !decodes(target.method, input))
+  if (
+    single &&
+    !timedOut &&
+    answer.code !== Code.INVALID_ARGUMENT &&
+    !decodes(target.method, input)
+  )
     throw new Error(
       `${name}: undecodable bytes answered ${Code[answer.code]} "${answer.details}", not INVALID_ARGUMENT; ${shown}`,
     );

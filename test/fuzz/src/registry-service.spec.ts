@@ -31,12 +31,18 @@ const documented = [
 ];
 
 /**
- * Watch never ends by itself: each is read until a short deadline. (Not cancelled after its
- * first message: under 32 concurrent such cancellations about 1 call in 150 ended INTERNAL
- * "Session closed with error code 2", the client's whole connection closed; not yet explained.)
+ * Watch never ends by itself: each is read until a short deadline. Open defect, counted apart:
+ * under 32 concurrent Watches that the client ends (cancel, or its deadline), about 1 call in 150
+ * fails INTERNAL "Session closed with error code 2": the server closes the client's whole HTTP/2
+ * connection with GOAWAY INTERNAL_ERROR. Not yet explained; any other INTERNAL still fails.
  */
 const streaming: Partial<Record<string, Partial<RpcTarget>>> = {
-  Watch: { timeoutMs: 300, allowed: [...documented, Code.DEADLINE_EXCEEDED] },
+  Watch: {
+    timeoutMs: 300,
+    allowed: [...documented, Code.DEADLINE_EXCEEDED],
+    knownIssue: (answer) =>
+      answer.code === Code.INTERNAL && answer.details.endsWith('Session closed with error code 2'),
+  },
 };
 
 describe('RegistryService under fuzzed input', () => {
