@@ -55,7 +55,7 @@ export interface ScoreMix {
 
 export function createScoreMix(address: string, budgetMs: number, timeoutMs: number): ScoreMix {
   const client = createRpcClient(ScoreService, { address });
-  const raw = createRawClient(address);
+  const raw = createRawClient({ address });
   const budget = durationFromMs(budgetMs);
   const statusName = (code: number) => Code[code] ?? String(code);
 
@@ -69,7 +69,7 @@ export function createScoreMix(address: string, budgetMs: number, timeoutMs: num
     return reply.degraded;
   };
   const malformed = async (i: number) => {
-    const answer = await raw.unary(SCORE_PATH, randomBytes(8 + (i % 120)), timeoutMs);
+    const answer = await raw.unary(SCORE_PATH, randomBytes(8 + (i % 120)), { timeoutMs });
     if (answer.code !== Code.OK) throw new RpcError(answer.code, answer.details);
     return false;
   };

@@ -34,7 +34,10 @@ export async function resolveVersion(
       break;
     case 'alias': {
       requireName('alias', selector.value);
-      const target = model.aliases[selector.value];
+      // Own keys only: an alias named `constructor` must not find Object.prototype's.
+      const target = Object.hasOwn(model.aliases, selector.value)
+        ? model.aliases[selector.value]
+        : undefined;
       if (target === undefined)
         throw RpcError.notFound(`model "${modelName}" has no alias "${selector.value}"`);
       version = target;

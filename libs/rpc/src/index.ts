@@ -17,6 +17,13 @@ export {
 } from './server.js';
 export { createRpcClient, type RpcClientOptions } from './client.js';
 export {
+  createRawClient,
+  type RawAnswer,
+  type RawCallOptions,
+  type RawClient,
+  type RawClientOptions,
+} from './raw-client.js';
+export {
   drainOnSignals,
   exitOnSignals,
   type DrainOnSignalsOptions,
@@ -37,4 +44,3 @@ export type { EarlyRefusal } from './early-refusal.js';
 export { implement, serve, type ServeOptions, type ServiceImplementation } from './serve.js';
 export { checkHealth, watchHealth, type HealthStatus } from './health-client.js';
 export { freePort } from './free-port.js';
-export { createRawClient, type RawCallStatus, type RawClient } from './raw-client.js';

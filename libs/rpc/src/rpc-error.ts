@@ -27,6 +27,13 @@ export interface RpcErrorOptions {
 const VIOLATIONS_KEY = 'scoregate-field-violations-bin';
 
 /**
+ * Longest status message, violation field or description sent, in UTF-8 bytes. Messages quote
+ * client input; trailers past the HTTP/2 header limit make the client drop the whole connection
+ * (every call on it fails with INTERNAL "Protocol error"), so longer text is cut.
+ */
+const MAX_SENT_TEXT_BYTES = 1024;
+
+/**
  * The one error type that crosses service boundaries: a status code first, then a message a
  * person can act on, then optional structured details. Handlers throw it; clients receive it.
  */
@@ -73,10 +80,26 @@ export class RpcError extends Error {
     const metadata = new Metadata();
     for (const [key, value] of Object.entries(this.trailers)) metadata.set(key, value);
     if (this.violations.length > 0) {
-      metadata.set(VIOLATIONS_KEY, Buffer.from(JSON.stringify(this.violations), 'utf8'));
+      const sent = this.violations.map(({ field, description }) => ({
+        field: bounded(field),
+        description: bounded(description),
+      }));
+      metadata.set(VIOLATIONS_KEY, Buffer.from(JSON.stringify(sent), 'utf8'));
     }
-    return { code: this.code, details: this.message, metadata };
+    return { code: this.code, details: bounded(this.message), metadata };
   }
+}
+
+/** `text`, or its first MAX_SENT_TEXT_BYTES bytes (whole characters) saying how much was cut. */
+function bounded(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= MAX_SENT_TEXT_BYTES) return text;
+  // A character split by the cut decodes as U+FFFD: drop it.
+  const kept = bytes
+    .subarray(0, MAX_SENT_TEXT_BYTES)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+  return `${kept}… (cut: ${bytes.length - Buffer.byteLength(kept)} more bytes)`;
 }
 
 function isServiceError(error: unknown): error is ServiceError {

@@ -30,7 +30,7 @@ async function serve(interceptors: ServerInterceptor[] = []) {
   });
   const port = await server.listen('127.0.0.1:0');
   cleanups.push(() => server.shutdown({ drainDelayMs: 0, graceMs: 1000 }));
-  const raw = createRawClient(`127.0.0.1:${port}`);
+  const raw = createRawClient({ address: `127.0.0.1:${port}` });
   cleanups.push(() => raw.close());
   return { raw, handled, port };
 }
@@ -38,7 +38,9 @@ async function serve(interceptors: ServerInterceptor[] = []) {
 describe('a request that cannot be decoded', () => {
   it('is answered INVALID_ARGUMENT naming the request type, and never reaches the handler', async () => {
     const { raw, handled } = await serve();
-    const answer = await raw.unary('/scoregate.gateway.v1.ScoreService/Score', garbage, 5_000);
+    const answer = await raw.unary('/scoregate.gateway.v1.ScoreService/Score', garbage, {
+      timeoutMs: 5_000,
+    });
     expect(answer.code).toBe(Code.INVALID_ARGUMENT);
     expect(answer.details).toMatch(
       /^request: cannot be decoded as scoregate\.gateway\.v1\.ScoreRequest: /,
@@ -51,7 +53,9 @@ describe('a request that cannot be decoded', () => {
       throw new RpcError(Code.UNAUTHENTICATED, 'no credential');
     };
     const { raw } = await serve([refuse]);
-    const answer = await raw.unary('/scoregate.gateway.v1.ScoreService/Score', garbage, 5_000);
+    const answer = await raw.unary('/scoregate.gateway.v1.ScoreService/Score', garbage, {
+      timeoutMs: 5_000,
+    });
     expect(answer.code).toBe(Code.UNAUTHENTICATED);
   });
 

@@ -32,7 +32,10 @@ export async function sendMalformedScoreCalls(
   options: MalformedTrafficOptions,
 ): Promise<StatusCounts> {
   const next = createMalformedScoreRequests(options.seed, options.scorer);
-  const client = createRawClient(options.address, options.tls);
+  const client = createRawClient({
+    address: options.address,
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
   const statuses: StatusCounts = {};
   const timeoutMs = options.timeoutMs ?? 5_000;
   const segment = options.checkpointEvery ?? options.calls;
@@ -44,7 +47,7 @@ export async function sendMalformedScoreCalls(
         Array.from({ length: options.concurrency }, async () => {
           while (sent < end) {
             sent++;
-            const { code } = await client.unary(SCORE, next().bytes, timeoutMs);
+            const { code } = await client.unary(SCORE, next().bytes, { timeoutMs });
             const name = Code[code] ?? String(code);
             statuses[name] = (statuses[name] ?? 0) + 1;
           }
