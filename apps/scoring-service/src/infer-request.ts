@@ -39,7 +39,7 @@ export function decodeInferInputs(
   }
   const feeds: Record<string, Tensor> = {};
   request.inputs.forEach((input, index) => {
-    if (feeds[input.name])
+    if (Object.hasOwn(feeds, input.name))
       throw RpcError.invalidArgument(
         `inputs[${index}].name`,
         `input "${input.name}" is given twice`,
@@ -50,7 +50,7 @@ export function decodeInferInputs(
     feeds[input.name] = tensor;
   });
   for (const expected of signature) {
-    if (!feeds[expected.name]) {
+    if (!Object.hasOwn(feeds, expected.name)) {
       throw RpcError.invalidArgument(
         'inputs',
         `missing input "${expected.name}" (${expected.datatype} ${formatShape(expected.shape)})`,
