@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { ModelInferRequestSchema } from '@scoregate/contracts';
-import { Code, RpcError } from '@scoregate/rpc';
+import { Code, type RpcError } from '@scoregate/rpc';
 import { describe, expect, it } from 'vitest';
 import { decodeInferInputs } from './infer-request.js';
 
