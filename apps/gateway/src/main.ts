@@ -7,7 +7,6 @@ import { Admission } from './admission.js';
 import { gatewaySecurity } from './auth/index.js';
 import { gatewayConfig } from './config.js';
 import { createChainResilience } from './chain-resilience.js';
-import { FeatureCircuit } from './feature-circuit.js';
 import { createPredictionLog, predictionLogOptions } from './prediction-log/index.js';
 import { createRouteTable } from './routes/route-table.js';
 import { createShadowRunner } from './routes/shadow.js';
@@ -61,11 +60,6 @@ const handlers = createScoreHandlers({
   features,
   scoring,
   resilience: createChainResilience({ hedging: config.GATEWAY_HEDGING }),
-  featureCircuit: new FeatureCircuit({
-    consecutiveFailures: config.GATEWAY_FEATURE_CIRCUIT_FAILURES,
-    openMs: config.GATEWAY_FEATURE_CIRCUIT_OPEN_MS,
-    logger,
-  }),
   logger,
   defaultBudgetMs: config.GATEWAY_DEFAULT_BUDGET_MS,
   responseReserveMs: config.GATEWAY_RESPONSE_RESERVE_MS,

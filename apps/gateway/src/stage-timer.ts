@@ -24,11 +24,7 @@ export class StageTimer {
   async run<T>(stage: string, fn: () => Promise<T>, detail = ''): Promise<T> {
     const started = performance.now();
     try {
-      const attributes = {
-        'scoregate.stage': stage,
-        ...(detail ? { 'scoregate.stage.detail': detail } : {}),
-      };
-      return await withSpan(`gateway.${stage}`, attributes, () => fn());
+      return await withSpan(`gateway.${stage}`, { 'scoregate.stage': stage }, () => fn());
     } finally {
       this.stages.push(
         create(StageTimingSchema, {
