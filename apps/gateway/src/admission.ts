@@ -42,6 +42,12 @@ export class Admission {
       })
       .addCallback((result) => result.observe(this.limit.queueMs));
     meter
+      .createObservableGauge('scoregate.gateway.admission.busy', {
+        description:
+          'Share of the last control interval the event loop was busy (0..1); a long queue counts as overload only when it is high',
+      })
+      .addCallback((result) => result.observe(this.limit.busy));
+    meter
       .createObservableGauge('scoregate.gateway.admission.latency', {
         description:
           'Median latency of the calls admitted that ended in the last control interval (ms)',

@@ -73,6 +73,29 @@ describe('QueueTimeLimit', () => {
     expect(limit.limit).toBe(40);
   });
 
+  it('cuts a limit that is not reached once the loop has been jammed for long: the calls wait before their handlers', () => {
+    const limit = limitOf({ initialLimit: 256, jamIntervals: 8, jamShare: 0.75 });
+    const held = fill(limit, 12); // the most in flight: the rest wait on the jammed loop
+    held.splice(0, 4).forEach((p) => p.release('success', 20));
+    for (let i = 0; i < 5; i++) limit.adjust(100, 1);
+    limit.adjust(1, 1); // a short wait between stalls does not end a jam
+    limit.adjust(30, 1);
+    expect(limit.limit).toBe(256); // 7 intervals: not a window yet
+    limit.adjust(30, 1); // 7 of 8 jammed: below the 8 in flight now, 20% off
+    expect(limit.limit).toBe(6);
+    expect(limit.refusal()).toMatch(/8 requests in flight \(limit 6/);
+  });
+
+  it('a short jam, one long stall, or a queue with time to spare is no jam', () => {
+    const limit = limitOf({ initialLimit: 256, jamIntervals: 8, jamShare: 0.75 });
+    fill(limit, 10);
+    for (let i = 0; i < 20; i++) limit.adjust(100, 0.6); // not busy: the CPU is elsewhere
+    limit.adjust(1000, 1); // one interval stalled for a second
+    for (let i = 0; i < 5; i++) limit.adjust(0.5, 1);
+    for (let i = 0; i < 5; i++) limit.adjust(i === 2 ? 0.5 : 60, 1); // a burst: 5 of the last 8
+    expect(limit.limit).toBe(256);
+  });
+
   it('does not cut for a queue in a process that has time to spare (a burst, not overload)', () => {
     const limit = limitOf({ initialLimit: 50, targetQueueMs: 2, busyUtilization: 0.9 });
     for (let i = 0; i < 5; i++) pressed(limit, 30, 0.6);
