@@ -14,6 +14,13 @@ export const gatewayConfig = {
   SCORING_ROUTES: env.optionalString(),
   /** Hedge a model still running after its observed p95 to the next one in the chain. */
   GATEWAY_HEDGING: env.flag(true),
+  /**
+   * Feature reads that failed or missed their deadline in a row before the feature circuit opens
+   * (calls are then answered without stored features, at once).
+   */
+  GATEWAY_FEATURE_CIRCUIT_FAILURES: env.positiveInt(10),
+  /** How long the feature circuit stays open before one read is sent as a probe (ms). */
+  GATEWAY_FEATURE_CIRCUIT_OPEN_MS: env.millis(1_000),
   REGISTRY_SERVICE_ADDRESS: env.address('127.0.0.1:50054'),
   /** Budget used when neither the client, the request nor the scorer sets one. */
   GATEWAY_DEFAULT_BUDGET_MS: env.millis(100),

@@ -7,6 +7,7 @@ import { Admission } from './admission.js';
 import { gatewaySecurity } from './auth/index.js';
 import { gatewayConfig } from './config.js';
 import { createChainResilience } from './chain-resilience.js';
+import { FeatureCircuit } from './feature-circuit.js';
 import { createPredictionLog, predictionLogOptions } from './prediction-log/index.js';
 import { createRouteTable } from './routes/route-table.js';
 import { createShadowRunner } from './routes/shadow.js';
@@ -60,6 +61,13 @@ const handlers = createScoreHandlers({
   features,
   scoring,
   resilience: createChainResilience({ hedging: config.GATEWAY_HEDGING }),
+  featureCircuit: new FeatureCircuit({
+    consecutiveFailures: config.GATEWAY_FEATURE_CIRCUIT_FAILURES,
+    openMs: config.GATEWAY_FEATURE_CIRCUIT_OPEN_MS,
+    logger,
+    // Late reads in the half second after the gateway's own loop queued were late here.
+    selfQueued: () => admission.limit.queuedWithin(500),
+  }),
   logger,
   defaultBudgetMs: config.GATEWAY_DEFAULT_BUDGET_MS,
   responseReserveMs: config.GATEWAY_RESPONSE_RESERVE_MS,

@@ -45,10 +45,10 @@ export async function scoreBatch(
     entityOf(route, item.entityKeys, `items[${i}].entity_keys`),
   );
   const degradations = valid.map(() => newDegradation());
-  const stored = await timer.run(
-    'features',
-    () => fetchFeatures(deps, route, entities, budget, context, degradations),
-    `x${entities.length}`,
+  const stored = await fetchFeatures(
+    deps,
+    { route, entities, budget, context, timer, detail: `x${entities.length}` },
+    degradations,
   );
   const items: BatchItemState[] = valid.map((item, i) => ({
     stored: stored[i]!,

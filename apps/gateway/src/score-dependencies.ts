@@ -4,6 +4,7 @@ import type { CallContext, RpcClient, RpcLogger } from '@scoregate/rpc';
 import { tenantOf } from './auth/index.js';
 import { createChainResilience, type ChainResilience } from './chain-resilience.js';
 import type { ChainInput } from './fallback-chain.js';
+import { FeatureCircuit } from './feature-circuit.js';
 import type { PredictionLog } from './prediction-log/index.js';
 import type { Route, RouteResolver } from './route-resolver.js';
 import type { ShadowRunner } from './routes/shadow.js';
@@ -21,6 +22,8 @@ export interface ScoreDependencies {
   readonly responseReserveMs: number;
   /** Circuit breakers, latency tracking and hedging; one set per gateway. */
   readonly resilience?: ChainResilience;
+  /** The circuit on feature reads; one per gateway. */
+  readonly featureCircuit?: FeatureCircuit;
   /** Every answer becomes a PredictionLogged event (off the request path). */
   readonly predictionLog?: PredictionLog;
   /** Mirrors a share of requests to the scorer's shadow model, off the request path. */
@@ -31,13 +34,20 @@ export interface ScoreDependencies {
 export interface ResolvedScoreDependencies extends ScoreDependencies {
   readonly scoring: ScoringBackends;
   readonly resilience: ChainResilience;
+  readonly featureCircuit: FeatureCircuit;
 }
+
+/** The feature circuit when none is given: opens after 10 failed reads in a row, for 1 s. */
+const DEFAULT_FEATURE_CIRCUIT = { consecutiveFailures: 10, openMs: 1_000 };
 
 export function resolveScoreDependencies(deps: ScoreDependencies): ResolvedScoreDependencies {
   return {
     ...deps,
     scoring: 'forModel' in deps.scoring ? deps.scoring : singleScoringBackend(deps.scoring),
     resilience: deps.resilience ?? createChainResilience(),
+    featureCircuit:
+      deps.featureCircuit ??
+      new FeatureCircuit({ ...DEFAULT_FEATURE_CIRCUIT, logger: deps.logger }),
   };
 }
 

@@ -54,15 +54,16 @@ export async function score(
   const { route, budget, entity, shadowModel } = target;
   const degradation = newDegradation();
   // The shadow model's features are read with the chain's, in the same call.
-  const [stored] = await timer.run('features', () =>
-    fetchFeatures(
-      deps,
-      shadowModel ? { ...route, chain: [...route.chain, shadowModel] } : route,
-      [entity],
+  const [stored] = await fetchFeatures(
+    deps,
+    {
+      route: shadowModel ? { ...route, chain: [...route.chain, shadowModel] } : route,
+      entities: [entity],
       budget,
       context,
-      [degradation],
-    ),
+      timer,
+    },
+    [degradation],
   );
   const features = { stored: stored!, requestFeatures: valid.requestFeatures };
   const chain = chainInputFor(deps, { route, budget, context, requestId: valid.requestId, timer });

@@ -24,7 +24,11 @@ export class StageTimer {
   async run<T>(stage: string, fn: () => Promise<T>, detail = ''): Promise<T> {
     const started = performance.now();
     try {
-      return await withSpan(`gateway.${stage}`, { 'scoregate.stage': stage }, () => fn());
+      const attributes = {
+        'scoregate.stage': stage,
+        ...(detail ? { 'scoregate.stage.detail': detail } : {}),
+      };
+      return await withSpan(`gateway.${stage}`, attributes, () => fn());
     } finally {
       this.stages.push(
         create(StageTimingSchema, {

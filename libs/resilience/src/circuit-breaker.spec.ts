@@ -48,4 +48,32 @@ describe('CircuitBreakers', () => {
       ).rejects.toThrow();
     expect(breakers.state('m@a')).toBe('closed');
   });
+
+  it('opens after failures in a row, however many successes the window holds', async () => {
+    breakers = new CircuitBreakers({ consecutiveFailures: 3, resetTimeoutMs: 10_000 });
+    for (let i = 0; i < 100; i++) await breakers.run('m@a', ok);
+    for (let i = 0; i < 2; i++) await expect(breakers.run('m@a', fail)).rejects.toThrow('boom');
+    // A success in between starts the count again.
+    await breakers.run('m@a', ok);
+    for (let i = 0; i < 2; i++) await expect(breakers.run('m@a', fail)).rejects.toThrow('boom');
+    expect(breakers.state('m@a')).toBe('closed');
+    await expect(breakers.run('m@a', fail)).rejects.toThrow('boom');
+    expect(breakers.state('m@a')).toBe('open');
+    await expect(breakers.run('m@a', ok)).rejects.toBeInstanceOf(CircuitOpenError);
+  });
+
+  it('does not count errors the filter excludes towards failures in a row', async () => {
+    breakers = new CircuitBreakers({
+      consecutiveFailures: 2,
+      isFailure: (e) => (e as Error).message !== 'cancelled',
+    });
+    await expect(breakers.run('m@a', fail)).rejects.toThrow('boom');
+    for (let i = 0; i < 5; i++)
+      await expect(
+        breakers.run('m@a', () => Promise.reject(new Error('cancelled'))),
+      ).rejects.toThrow();
+    expect(breakers.state('m@a')).toBe('closed');
+    await expect(breakers.run('m@a', fail)).rejects.toThrow('boom');
+    expect(breakers.state('m@a')).toBe('open');
+  });
 });

@@ -9,6 +9,12 @@ export interface CircuitBreakerOptions {
   readonly rollingWindowMs?: number;
   /** Time an open circuit waits before letting one probe through (half-open) (ms). Default 1 s. */
   readonly resetTimeoutMs?: number;
+  /**
+   * Failures in a row that open the circuit, whatever the error rate over the window: a
+   * dependency that stopped answering is cut off after a few calls, not after half a window.
+   * Errors `isFailure` excludes neither count nor break the row. Default: no such rule.
+   */
+  readonly consecutiveFailures?: number;
   /** Errors for which this returns false do not count as failures (e.g. the caller's own cancel). */
   readonly isFailure?: (error: unknown) => boolean;
   /** Called when a circuit changes state. */
@@ -29,11 +35,13 @@ type Action = (run: () => Promise<unknown>) => Promise<unknown>;
 
 /**
  * One opossum circuit breaker per key (e.g. `model@backend`): opens on the error rate (a deadline
- * exceeded counts as an error), lets a single probe through after `resetTimeoutMs` (half-open),
- * closes when the probe succeeds.
+ * exceeded counts as an error) or on `consecutiveFailures` in a row, lets a single probe through
+ * after `resetTimeoutMs` (half-open), closes when the probe succeeds.
  */
 export class CircuitBreakers {
   private readonly breakers = new Map<string, CircuitBreaker<Parameters<Action>, unknown>>();
+  /** Per key, the failures since its last success (only with `consecutiveFailures`). */
+  private readonly failuresInARow = new Map<string, number>();
 
   constructor(private readonly options: CircuitBreakerOptions = {}) {}
 
@@ -53,6 +61,7 @@ export class CircuitBreakers {
       resetTimeout: this.options.resetTimeoutMs ?? 1_000,
       ...(isFailure ? { errorFilter: (error: unknown) => !isFailure(error) } : {}),
     });
+    breaker.on('close', () => this.failuresInARow.delete(key));
     const onState = this.options.onStateChange;
     if (onState) {
       breaker.on('open', () => onState(key, 'open'));
@@ -80,16 +89,29 @@ export class CircuitBreakers {
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const breaker = this.breakerFor(key);
     try {
-      return (await breaker.fire(fn)) as T;
+      const result = (await breaker.fire(fn)) as T;
+      this.failuresInARow.delete(key);
+      return result;
     } catch (error) {
       if ((error as { code?: string }).code === 'EOPENBREAKER') throw new CircuitOpenError(key);
+      this.countFailure(key, breaker, error);
       throw error;
     }
+  }
+
+  /** Opens the circuit of `key` once `consecutiveFailures` failures came in a row. */
+  private countFailure(key: string, breaker: CircuitBreaker, error: unknown): void {
+    const limit = this.options.consecutiveFailures;
+    if (limit === undefined || !(this.options.isFailure?.(error) ?? true)) return;
+    const inARow = (this.failuresInARow.get(key) ?? 0) + 1;
+    this.failuresInARow.set(key, inARow);
+    if (inARow >= limit) breaker.open();
   }
 
   /** Stops every breaker's timers. */
   shutdown(): void {
     for (const breaker of this.breakers.values()) breaker.shutdown();
     this.breakers.clear();
+    this.failuresInARow.clear();
   }
 }

@@ -86,6 +86,17 @@ describe('QueueTimeLimit', () => {
     expect(limit.refusal()).toMatch(/8 requests in flight \(limit 6/);
   });
 
+  it('tells whether its process queued lately (its own overload), busy and above the target', () => {
+    const limit = limitOf({ targetQueueMs: 2 });
+    expect(limit.queuedWithin(500)).toBe(false);
+    limit.adjust(30, 0.5); // time to spare: a burst
+    limit.adjust(1, 1);
+    expect(limit.queuedWithin(500)).toBe(false);
+    limit.adjust(30, 1);
+    limit.adjust(0, 0.1); // and it stays so for the time asked
+    expect(limit.queuedWithin(500)).toBe(true);
+  });
+
   it('a short jam, one long stall, or a queue with time to spare is no jam', () => {
     const limit = limitOf({ initialLimit: 256, jamIntervals: 8, jamShare: 0.75 });
     fill(limit, 10);

@@ -1,3 +1,4 @@
+import { nowMs } from './clock.js';
 import { eventLoopQueueTime, type QueueTimeProbe } from './queue-time.js';
 
 /** Latencies kept per interval: enough for a median, bounded whatever the rate. */
@@ -103,6 +104,8 @@ export class QueueTimeLimit {
   private lastQueueMs = 0;
   private lastBusy = 0;
   private peakInflight = 0;
+  /** When an interval last ended with the queue above its target and the process busy (ms). */
+  private queuedAtMs = -Infinity;
   /** For each of the last `jamIntervals` intervals: was the queue long with the process busy? */
   private recentJam: boolean[] = [];
   private intervalLatencies: number[] = [];
@@ -160,6 +163,14 @@ export class QueueTimeLimit {
   /** Share of the last interval the process was busy (0..1): its event-loop utilization. */
   get busy(): number {
     return this.lastBusy;
+  }
+
+  /**
+   * Whether the queue was above its target with the process busy in an interval that ended within
+   * the last `ms`: work of this process that ran late then was late here, not in what it waited on.
+   */
+  queuedWithin(ms: number): boolean {
+    return nowMs() - this.queuedAtMs <= ms;
   }
 
   /** Median latency of admitted work in the last interval (ms), 0 when none ended in it. */
@@ -238,6 +249,7 @@ export class QueueTimeLimit {
     // Intervals in a row each signal has been above its target while the process was busy.
     this.above = queueOver > 1 && busyEnough ? this.above + 1 : 0;
     this.slow = latencyOver > 1 && busyEnough ? this.slow + 1 : 0;
+    if (this.above > 0) this.queuedAtMs = nowMs();
     const jammed = this.recordJam(this.above > 0);
     // How far above its target each signal is that has lasted long enough (> 1: above).
     const over = Math.max(

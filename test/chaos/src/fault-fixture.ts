@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { durationMs } from '@bufbuild/protobuf/wkt';
-import type { ScoreResponse } from '@scoregate/contracts';
+import { ScoreService, type ScoreResponse } from '@scoregate/contracts';
+import { createRpcClient, type RpcClient } from '@scoregate/rpc';
 import { startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
 import { repoRoot } from './chaos-fixture.js';
 
@@ -42,6 +43,14 @@ export async function startFaultStack(
     readyTimeoutMs: 90_000,
   });
   return { ...stack, dir, output };
+}
+
+/** A Score client of the stack's gateway (5 s per call unless the call says otherwise). */
+export function gatewayClient(stack: RunningStack): RpcClient<typeof ScoreService> {
+  return createRpcClient(ScoreService, {
+    address: stack.address('gateway'),
+    defaultTimeoutMs: 5_000,
+  });
 }
 
 /** One call's outcome as the test sees it. */

@@ -39,6 +39,8 @@ export interface CallRecord {
 export interface LoadRun {
   readonly calls: readonly CallRecord[];
   readonly seconds: number;
+  /** Wall-clock time (epoch ms) of the first call: `atMs` counts from it. */
+  readonly startedAt: number;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const start = Math.min(...report.details.map((d) => Date.parse(d.timestamp)));
   return {
     seconds: report.total / 1e9,
+    startedAt: start,
     calls: report.details.map((d) => ({
       atMs: Date.parse(d.timestamp) - start,
       latencyMs: d.latency / 1e6,

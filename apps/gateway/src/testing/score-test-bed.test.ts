@@ -96,6 +96,10 @@ export class ScoreTestBed {
   readonly staleFor = new Map<string, readonly string[]>();
   /** Entity keys whose feature read fails with UNAVAILABLE. */
   readonly featuresDownFor = new Set<string>();
+  /** Per entity key, how long its feature read holds (ms) before answering, or until cancelled. */
+  readonly featuresHeldFor = new Map<string, number>();
+  /** GetFeatures calls the feature stand-in received. */
+  featureReads = 0;
   private readonly servers: RpcServer[] = [];
   private readonly clients: { close(): void }[] = [];
   private addresses?: { features: string; scoring: string };
@@ -119,7 +123,7 @@ export class ScoreTestBed {
     features.register(FeatureService, {
       writeFeatures: unimplemented,
       listFeatureViews: unimplemented,
-      getFeatures: (request) => this.getFeatures(request),
+      getFeatures: (request, context) => this.getFeatures(request, context),
     });
     this.servers.push(scoring, features);
     this.addresses = {
@@ -161,9 +165,11 @@ export class ScoreTestBed {
       this.rowsSeen,
       this.missingFor,
       this.staleFor,
+      this.featuresHeldFor,
     ])
       map.clear();
     this.featuresDownFor.clear();
+    this.featureReads = 0;
   }
 
   async stop(): Promise<void> {
@@ -192,8 +198,17 @@ export class ScoreTestBed {
     };
   }
 
-  /** Every feature is 1 and fresh, except those named missing or stale for the entity key. */
-  private getFeatures(request: GetFeaturesRequest) {
+  /**
+   * Every feature is 1 and fresh, except those named missing or stale for the entity key; the read
+   * holds or fails as told for the key.
+   */
+  private async getFeatures(request: GetFeaturesRequest, context: CallContext) {
+    this.featureReads++;
+    const holdMs = Math.max(
+      0,
+      ...request.entities.map((e) => this.featuresHeldFor.get(e.key) ?? 0),
+    );
+    if (holdMs > 0) await held(holdMs, context.signal);
     if (request.entities.some((e) => this.featuresDownFor.has(e.key)))
       return Promise.reject(new RpcError(Code.UNAVAILABLE, 'feature store down'));
     const value = { kind: { case: 'doubleValue' as const, value: 1 } };
@@ -202,12 +217,12 @@ export class ScoreTestBed {
       if (this.staleFor.get(key)?.includes(ref)) return { ref, status: FeatureStatus.STALE, value };
       return { ref, status: FeatureStatus.OK, value };
     };
-    return Promise.resolve({
+    return {
       results: request.entities.map((entity) => ({
         entity,
         values: request.featureRefs.map((ref) => featureOf(entity.key, ref)),
       })),
-    });
+    };
   }
 }
 

@@ -273,8 +273,9 @@ export type StageTiming = Message<"scoregate.common.v1.StageTiming"> & {
   elapsed?: Duration | undefined;
 
   /**
-   * Optional detail, e.g. `model@version` for an `inference` stage, or the
-   * gRPC status code name when the stage failed.
+   * Optional detail, e.g. `model@version` for an `inference` stage, the gRPC
+   * status code name when the stage failed, or `circuit open` for a
+   * `features` stage skipped because the feature-service circuit was open.
    *
    * @generated from field: string detail = 3;
    */
@@ -397,7 +398,9 @@ export enum DegradationReason {
   MODEL_ERROR = 6,
 
   /**
-   * The feature-service could not be reached or did not answer in time; only
+   * The feature-service could not be reached or did not answer in time, or
+   * the gateway's circuit on it was open after repeated failures (the
+   * `features` stage then says `circuit open`, and took no time); only
    * request-time features and defaults were available.
    *
    * @generated from enum value: DEGRADATION_REASON_FEATURES_UNAVAILABLE = 7;
