@@ -1,3 +1,4 @@
+export { seededRandom } from './seeded-random.js';
 export { startPrivateRedis, type PrivateRedis } from './private-redis.js';
 export { createPrivateKafka, type PrivateKafka } from './private-kafka.js';
 export {

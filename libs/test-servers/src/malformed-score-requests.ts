@@ -1,5 +1,6 @@
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { ScoreRequestSchema, type ScoreRequest } from '@scoregate/contracts';
+import { seededRandom } from './seeded-random.js';
 
 /**
  * How a malformed Score request is made: bytes that are mostly no protobuf at all, a valid
@@ -16,18 +17,6 @@ export interface MalformedRequest {
 /** A Score request as a plain object (not a message), so that one field can be replaced. */
 type ScoreRequestInit = Exclude<MessageInitShape<typeof ScoreRequestSchema>, ScoreRequest>;
 type Random = () => number;
-
-/** A small seeded generator (mulberry32): the same seed gives the same requests. */
-function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const below = (random: Random, n: number) => Math.floor(random() * n);
 

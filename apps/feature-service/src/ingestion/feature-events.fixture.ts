@@ -6,6 +6,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { FeatureUpdatedSchema, type FeatureValue } from '@scoregate/contracts';
 import type { OutgoingRecord } from '@scoregate/messaging';
+import { seededRandom } from '@scoregate/test-servers';
 import type { EntityRef, FeatureScalar, FeatureStore } from '../feature-store.js';
 import { FEATURE_UPDATED_TYPE } from './feature-updated-decoding.js';
 
@@ -13,18 +14,6 @@ export const VIEW = 'customer_stats';
 const DOUBLES = ['signal_snr_db', 'error_rate_1h', 'outage_minutes_7d'] as const;
 const INTS = ['reboots_24h', 'tickets_30d', 'modem_age_months', 'plan_tier', 'calls_7d'] as const;
 export const FEATURES = [...DOUBLES, ...INTS];
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-export function randomFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface GeneratedEvent {
   readonly key: string;
@@ -86,7 +75,7 @@ export function generateStream(options: {
   readonly keyPrefix: string;
   readonly nowMs: number;
 }): GeneratedStream {
-  const random = randomFrom(options.seed);
+  const random = seededRandom(options.seed);
   const base = options.nowMs - 2 * 3_600_000;
   const events: GeneratedEvent[] = [];
   const newest = new Map<string, GeneratedEvent>();
