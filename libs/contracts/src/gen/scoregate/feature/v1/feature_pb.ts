@@ -423,7 +423,10 @@ export const FeatureStatusSchema: GenEnum<FeatureStatus> = /*@__PURE__*/
  *
  * Status codes: INVALID_ARGUMENT (message names the field at fault, e.g.
  * `feature_refs[3]`), NOT_FOUND (unknown view or feature), RESOURCE_EXHAUSTED
- * (overloaded, or a request over 4 MiB), UNAVAILABLE (store unreachable).
+ * (overloaded, a request over 4 MiB, or an answer over 4 MiB: GetFeatures
+ * answers entities × feature_refs values, some 40–80 bytes each, so a read
+ * of more than about 50,000 values should be split over several calls),
+ * UNAVAILABLE (store unreachable).
  *
  * @generated from service scoregate.feature.v1.FeatureService
  */
