@@ -79,7 +79,10 @@ program
   .description(
     'check grpc.health.v1 of every service on its default port, or of one server (--address)',
   )
-  .option('--address <host:port>', 'check only this server')
+  .option(
+    '--address <host:port>',
+    "check only this server (mTLS with the services' certificate when SCOREGATE_TLS_* are set)",
+  )
   .option('--service <name>', 'with --address: ask about this service (default: the whole server)')
   .option('--timeout-ms <ms>', 'deadline of each check', positive, 1000)
   .action(async (options: { address?: string; service?: string; timeoutMs: number }) => {
