@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 
 import { checkHealth, freePort, type TlsOptions } from '@scoregate/rpc';
+import { withHeapBounds } from './heap-bounds.js';
 import { serviceTls } from './service-tls.js';
 import { SERVICES, type ServiceName } from './services.js';
 
@@ -50,7 +51,7 @@ export interface RunningService {
 
 /**
  * Starts one service as a process, as {@link startStack} starts each (OpenTelemetry hook first,
- * listening on 127.0.0.1), and waits until it answers health SERVING; if it exits or is not
+ * V8 heap bounded, listening on 127.0.0.1), and waits until it answers health SERVING; if it exits or is not
  * SERVING in time it is stopped and the error quotes the last lines it printed.
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
@@ -84,6 +85,7 @@ export function spawnService(options: Omit<ServiceOptions, 'readyTimeoutMs'>): R
     [`${service.envPrefix}_PORT`]: String(port),
     ...options.env,
   };
+  env['NODE_OPTIONS'] = withHeapBounds(env['NODE_OPTIONS']);
   const child = spawn(process.execPath, ['--import', '@scoregate/telemetry/register', entry], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],

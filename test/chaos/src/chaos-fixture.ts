@@ -3,7 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startService, startStack, type RunningStack, type ServiceName } from '@scoregate/stack';
+import {
+  startService,
+  startStack,
+  type RunningStack,
+  type ServiceName,
+  type StackOptions,
+} from '@scoregate/stack';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const e2eCatalogue = join(repoRoot, 'test/e2e/fixtures/e2e-catalogue.json');
@@ -46,8 +52,13 @@ export async function startProcess(
   };
 }
 
-/** The stack of five services on free ports, with the e2e catalogue in a fresh registry. */
-export async function startChaosStack(): Promise<RunningStack & { dir: string }> {
+/**
+ * The stack of five services on free ports, with the e2e catalogue in a fresh registry; `extra`
+ * adds environment for the gateway (e.g. NODE_OPTIONS) and sees every line a service prints.
+ */
+export async function startChaosStack(
+  extra: Pick<StackOptions, 'onOutput'> & { gatewayEnv?: Record<string, string> } = {},
+): Promise<RunningStack & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'scoregate-chaos-'));
   const ports = Object.fromEntries(
     ['gateway', 'feature-service', 'scoring-service', 'registry-service', 'retrain-service'].map(
@@ -64,7 +75,9 @@ export async function startChaosStack(): Promise<RunningStack & { dir: string }>
         REGISTRY_DATA_DIR: join(dir, 'registry'),
       },
       'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
+      ...(extra.gatewayEnv ? { gateway: extra.gatewayEnv } : {}),
     },
+    ...(extra.onOutput ? { onOutput: extra.onOutput } : {}),
     readyTimeoutMs: 90_000,
   });
   return { ...stack, dir };
