@@ -10,7 +10,7 @@
  *
  *   npm run bench:garbage -- [calls, default 1000000] [concurrency, default 32] [seed, default 1]
  *
- * BENCH_NODE_OPTIONS adds node options to the gateway, e.g.
+ * BENCH_NODE_OPTIONS adds node options to the gateway after the launcher's heap bounds, e.g.
  * `--max-semi-space-size=32 --max-old-space-size=4096` for V8's own sizing on a 24 GB machine.
  *
  * A benchmark, not a test: the bound checked in CI is test/chaos/src/malformed-memory.spec.ts.
