@@ -69,6 +69,7 @@ async function overloadAt(capacity: number) {
     calls,
     refused: calls.filter((c) => c.status === 'ResourceExhausted'),
     admitted: calls.filter((c) => c.status === 'OK'),
+    seconds,
     goodput: calls.filter(isGood).length / seconds,
   };
 }
@@ -88,14 +89,18 @@ describe('overload at twice the measured capacity', () => {
     });
     let capacity = bestSeconds(ramp, 3);
     let overload = await overloadAt(capacity);
-    // A ramp taken while the shared machine was briefly slower underestimates the capacity: then
-    // twice it is no overload (few refusals, goodput well above it). Measure once more from the
-    // goodput actually served.
-    if (overload.refused.length <= overload.calls.length / 4 && overload.goodput > 1.3 * capacity) {
+    // The ramp underestimates the capacity — by about 40% on this machine (the limit settles
+    // while the rate climbs), more when the shared machine is briefly slower — and then twice it
+    // is no overload: the gateway rightly refuses little (a fresh-clone CI run: the ramp said
+    // 118/s, 235/s were offered, 19% refused) and serves well above the "capacity". Then measure
+    // once more, at twice what was served (OK answers, in time or not). A gateway that does not
+    // shed load fails the second run as well: at twice what it can serve it refuses nothing.
+    if (overload.refused.length <= overload.calls.length / 4 || overload.goodput > 1.3 * capacity) {
+      const served = overload.admitted.length / overload.seconds;
       console.log(
-        `capacity ${round(capacity)}/s was underestimated; again from ${round(overload.goodput)}/s`,
+        `twice ${round(capacity)}/s was no overload (${overload.refused.length} of ${overload.calls.length} refused, ${round(served)}/s served); again from ${round(Math.max(capacity, served))}/s`,
       );
-      capacity = overload.goodput;
+      capacity = Math.max(capacity, served);
       overload = await overloadAt(capacity);
     }
     const { calls, refused, admitted, goodput } = overload;
