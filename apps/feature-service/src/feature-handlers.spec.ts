@@ -18,6 +18,8 @@ import {
   type RpcClient,
   type RpcServer,
 } from '@scoregate/rpc';
+import { installTelemetryForTests } from '@scoregate/telemetry/testing';
+import { ClockSkewGuard } from './clock-skew.js';
 import { defaultSeedFile, loadSeedRows } from './demo-seed.js';
 import { createFeatureHandlers } from './feature-handlers.js';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
@@ -27,6 +29,7 @@ const silent = { info() {}, warn() {}, error() {} };
 const HOUR = 3_600_000;
 const START_MS = Date.UTC(2026, 0, 15, 12);
 const clock = { now: START_MS };
+const telemetry = installTelemetryForTests();
 
 let server: RpcServer;
 let client: RpcClient<typeof FeatureService>;
@@ -39,7 +42,8 @@ beforeAll(async () => {
   demo = JSON.parse(await readFile(defaultSeedFile, 'utf8')) as typeof demo;
 
   server = createRpcServer({ name: 'feature-service-test', logger: silent });
-  server.register(FeatureService, createFeatureHandlers({ catalog, store }));
+  const clockSkew = new ClockSkewGuard({ toleranceMs: 5_000, now: () => clock.now });
+  server.register(FeatureService, createFeatureHandlers({ catalog, store, clockSkew }));
   const port = await server.listen('127.0.0.1:0');
   client = createRpcClient(FeatureService, {
     address: `127.0.0.1:${port}`,
@@ -432,6 +436,84 @@ describe('WriteFeatures', () => {
     expect(error.message).toBe(message);
     expect(error.code).toBe(code);
     expect(error.violations[0]?.field).toBe(message.slice(0, message.indexOf(': ')));
+  });
+});
+
+describe('WriteFeatures, clock skew', () => {
+  const refusedRows = async (source: string) =>
+    (await telemetry.collect('scoregate.feature.clock_skew.refused'))
+      .filter((p) => p.attributes['source'] === source && p.attributes['path'] === 'rpc')
+      .reduce((sum, p) => sum + p.value, 0);
+  const tickets = async (key: string) => {
+    const read = await client.getFeatures({
+      entities: [customer(key)],
+      featureRefs: ['customer_stats:tickets_30d'],
+    });
+    return read.results[0]!.values[0]!;
+  };
+
+  it('refuses a row stamped an hour ahead of its clock, naming the row and the skew, counted per source; the stored value is unchanged and later writes still win', async () => {
+    clock.now = START_MS + 3 * HOUR;
+    const before = await tickets('c-0006');
+    const future = row({
+      entity: customer('c-0006'),
+      values: { tickets_30d: { kind: { case: 'int64Value', value: 99n } } },
+      eventTime: timestampFromMs(clock.now + HOUR),
+    });
+    const now = row({
+      entity: customer('c-0007'),
+      eventTime: timestampFromMs(clock.now),
+    });
+    const error = await failure(
+      client.writeFeatures({ rows: [now, future], source: 'billing-cdc' }),
+    );
+    expect(error.code).toBe(Code.INVALID_ARGUMENT);
+    expect(error.violations[0]?.field).toBe('rows[1].event_time');
+    expect(error.message).toBe(
+      `rows[1].event_time: is 1 h 0 min ahead of the feature-service's clock (tolerance 5.0 s): a value stamped in the future would win every later write and never turn STALE; check the clock of source "billing-cdc" (NTP)`,
+    );
+    expect(await refusedRows('billing-cdc')).toBe(1);
+    // Refused whole: neither row was written.
+    expect(await tickets('c-0006')).toEqual(before);
+
+    // A later write at the true time is not beaten by the refused one.
+    clock.now += 1_000;
+    const written = await client.writeFeatures({
+      rows: [
+        row({
+          entity: customer('c-0006'),
+          values: { tickets_30d: { kind: { case: 'int64Value', value: 7n } } },
+          eventTime: timestampFromMs(clock.now),
+        }),
+      ],
+      source: 'billing-cdc',
+    });
+    expect(written).toMatchObject({ applied: 1, skippedOlder: 0 });
+    expect((await tickets('c-0006')).value?.kind).toEqual({ case: 'int64Value', value: 7n });
+  });
+
+  it('accepts a row within the tolerance, and counts a refusal without a source as unnamed', async () => {
+    clock.now = START_MS + 4 * HOUR;
+    const within = await client.writeFeatures({
+      rows: [row({ entity: customer('c-0008'), eventTime: timestampFromMs(clock.now + 4_000) })],
+    });
+    expect(within).toMatchObject({ applied: 1 });
+    const unnamedBefore = await refusedRows('unnamed');
+    const error = await failure(
+      client.writeFeatures({
+        rows: [row({ entity: customer('c-0008'), eventTime: timestampFromMs(clock.now + 6_000) })],
+      }),
+    );
+    expect(error.message).toBe(
+      `rows[0].event_time: is 6.0 s ahead of the feature-service's clock (tolerance 5.0 s): a value stamped in the future would win every later write and never turn STALE; check the clock of the producer (NTP)`,
+    );
+    expect(await refusedRows('unnamed')).toBe(unnamedBefore + 1);
+  });
+
+  it('refuses a source longer than 128 bytes, naming the field', async () => {
+    const error = await failure(client.writeFeatures({ rows: [row()], source: 'x'.repeat(129) }));
+    expect(error.code).toBe(Code.INVALID_ARGUMENT);
+    expect(error.message).toBe('source: must be at most 128 bytes of UTF-8, got 129');
   });
 });
 

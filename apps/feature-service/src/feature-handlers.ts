@@ -14,11 +14,18 @@ import {
   type FeatureStore,
 } from './feature-store.js';
 import type { FeatureCatalog, FeatureViewDefinition } from './feature-views.js';
-import { validateGetFeaturesRequest, validateWriteFeaturesRequest } from './request-validation.js';
+import { ClockSkewGuard } from './clock-skew.js';
+import {
+  checkClockSkew,
+  validateGetFeaturesRequest,
+  validateWriteFeaturesRequest,
+} from './request-validation.js';
 
 export interface FeatureHandlersOptions {
   readonly catalog: FeatureCatalog;
   readonly store: FeatureStore;
+  /** Refuses rows stamped ahead of this clock. Default: 5 s of tolerance, the process clock. */
+  readonly clockSkew?: ClockSkewGuard;
 }
 
 /**
@@ -30,11 +37,13 @@ export interface FeatureHandlersOptions {
  * ECONNREFUSED …)`), instead of answering every value MISSING: a caller must be able to tell
  * "this entity has no data" from "the store is down", and the gateway already degrades on any
  * feature-service error (FEATURES_UNAVAILABLE), scoring with request-time features. The store is
- * never waited on past the call's deadline.
+ * never waited on past the call's deadline. A write with a row stamped further ahead of this
+ * clock than the tolerance is refused whole (ClockSkewGuard).
  */
 export function createFeatureHandlers({
   catalog,
   store,
+  clockSkew = new ClockSkewGuard(),
 }: FeatureHandlersOptions): ServiceHandlers<typeof FeatureService> {
   const views = catalog.views.map(toFeatureView);
   return {
@@ -62,6 +71,7 @@ export function createFeatureHandlers({
 
     async writeFeatures(request, context) {
       const rows = validateWriteFeaturesRequest(request, catalog);
+      checkClockSkew(rows, request.source, clockSkew);
       // Last point where giving up is harmless; past it the write goes through whole.
       if (context.signal.aborted) rethrow(context.signal.reason, context);
       return withSpan('feature-store.write', { 'scoregate.rows': rows.length }, () =>

@@ -8,6 +8,7 @@ import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
 import { deadLetterTopicOf } from './ingestion/dead-letters.js';
 import { createFeatureIngestor } from './ingestion/feature-ingestor.js';
 import { createFeatureStore, featureStoreEnv } from './store-factory.js';
+import { ClockSkewGuard, clockSkewEnv } from './clock-skew.js';
 
 // The stream ingestor: FeatureUpdated events from Kafka into the feature store. Wiring only.
 const config = loadConfigOrExit('feature-ingest', {
@@ -24,6 +25,7 @@ const config = loadConfigOrExit('feature-ingest', {
   KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),
   FEATURE_VIEWS_FILE: env.optionalString(),
   ...featureStoreEnv,
+  ...clockSkewEnv,
   ...logLevelEnv,
 });
 const logger = createLogger({ service: 'feature-ingest', level: config.LOG_LEVEL });
@@ -51,7 +53,13 @@ try {
     maxBatchMessages: config.FEATURE_INGEST_BATCH,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     partitionsConsumedConcurrently: config.FEATURE_INGEST_CONCURRENCY,
-    handleBatch: createFeatureIngestor({ catalog, store: opened.store, deadLetters, logger }),
+    handleBatch: createFeatureIngestor({
+      catalog,
+      store: opened.store,
+      deadLetters,
+      logger,
+      clockSkew: new ClockSkewGuard({ toleranceMs: config.FEATURE_CLOCK_SKEW_TOLERANCE_MS }),
+    }),
     onFatalError: (error) => {
       // Offsets are committed only after writes, so exiting loses nothing; a supervisor restarts.
       logger.fatal({ err: error }, `Kafka consumer stopped for good: ${error.message}`);

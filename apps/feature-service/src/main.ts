@@ -6,12 +6,14 @@ import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { createFeatureHandlers } from './feature-handlers.js';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
 import { createFeatureStore, featureStoreEnv } from './store-factory.js';
+import { ClockSkewGuard, clockSkewEnv } from './clock-skew.js';
 
 const config = loadConfigOrExit('feature-service', {
   FEATURE_SERVICE_HOST: env.string('127.0.0.1'),
   FEATURE_SERVICE_PORT: env.port(50052),
   FEATURE_VIEWS_FILE: env.optionalString(),
   ...featureStoreEnv,
+  ...clockSkewEnv,
   ...logLevelEnv,
   ...mutualTlsEnv,
 });
@@ -34,7 +36,16 @@ try {
     logger,
     address: `${config.FEATURE_SERVICE_HOST}:${config.FEATURE_SERVICE_PORT}`,
     ...(tls ? { tls: tls.server } : {}),
-    services: [implement(FeatureService, createFeatureHandlers({ catalog, store: opened.store }))],
+    services: [
+      implement(
+        FeatureService,
+        createFeatureHandlers({
+          catalog,
+          store: opened.store,
+          clockSkew: new ClockSkewGuard({ toleranceMs: config.FEATURE_CLOCK_SKEW_TOLERANCE_MS }),
+        }),
+      ),
+    ],
     onStopped: async () => {
       await opened.close();
       await shutdownTelemetry();

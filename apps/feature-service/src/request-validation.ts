@@ -8,6 +8,7 @@ import {
   type WriteFeaturesRequest,
 } from '@scoregate/contracts';
 import { Code, RpcError } from '@scoregate/rpc';
+import { aheadOfClockReason, type ClockSkewGuard } from './clock-skew.js';
 import { isScoregateName, parseFeatureRef, type FeatureRef } from './feature-ref.js';
 import type { EntityRef, FeatureRowWrite, FeatureScalar } from './feature-store.js';
 import {
@@ -24,6 +25,7 @@ export const limits = {
   rows: 1000,
   keyBytes: 256,
   stringValueBytes: 4096,
+  sourceBytes: 128,
 } as const;
 
 // google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
@@ -73,7 +75,36 @@ export function validateWriteFeaturesRequest(
   catalog: FeatureCatalog,
 ): FeatureRowWrite[] {
   checkCount('rows', request.rows.length, limits.rows, ['row', 'rows']);
+  const sourceBytes = Buffer.byteLength(request.source, 'utf8');
+  if (sourceBytes > limits.sourceBytes) {
+    throw RpcError.invalidArgument(
+      'source',
+      `must be at most ${limits.sourceBytes} bytes of UTF-8, got ${sourceBytes}`,
+    );
+  }
   return request.rows.map((row, i) => checkRow(row, `rows[${i}]`, catalog));
+}
+
+/**
+ * Refuses the request whole (INVALID_ARGUMENT naming the row's event time and the skew) when a
+ * row is stamped further ahead of this clock than the guard tolerates; the guard counts it.
+ */
+export function checkClockSkew(
+  rows: readonly FeatureRowWrite[],
+  source: string,
+  guard: ClockSkewGuard,
+): void {
+  const ahead = guard.check(
+    rows.map((row) => row.eventTimeMs),
+    source,
+    'rpc',
+  );
+  if (ahead !== undefined) {
+    throw RpcError.invalidArgument(
+      `rows[${ahead.index}].event_time`,
+      aheadOfClockReason(ahead.aheadMs, guard.toleranceMs, source),
+    );
+  }
 }
 
 function checkRow(row: FeatureRow, field: string, catalog: FeatureCatalog): FeatureRowWrite {

@@ -140,6 +140,36 @@ describe('feature ingestor', () => {
     expect(read[0]!.map((reading) => reading.status)).toEqual(['missing', 'missing']);
   });
 
+  it('dead-letters an event stamped an hour ahead of its clock, naming the skew and the source, and applies the next one', async () => {
+    const store = createMemoryFeatureStore({ catalog });
+    const { producer, consumer, deadLetters } = ingest(store);
+    const now = Date.now();
+    const tier = (value: bigint) =>
+      new Map([['plan_tier', { case: 'int64Value', value } as const]]);
+    await producer.send(TOPIC, [
+      recordOf('f', encodeEvent('f', now + 3_600_000, tier(9n))),
+      recordOf('f', encodeEvent('f', now - 1_000, tier(2n))),
+    ]);
+    await waitUntil(
+      async () => (await consumer.lag())[0]!.lag === 0 && deadLetters.length === 1,
+      5_000,
+      'caught up',
+    );
+    expect(deadLetters[0]!.headers[deadLetterHeaders.reason]).toMatch(
+      /^event_time is 1 h 0 min ahead of the feature-service's clock \(tolerance 5\.0 s\): a value stamped in the future would win every later write and never turn STALE; check the clock of source "ingestion-spec" \(NTP\)$/,
+    );
+    // The future value did not win: the later write at the true time is what the store holds.
+    const [[reading]] = await store.read(
+      [{ entityType: 'customer', key: 'f' }],
+      [{ view: VIEW, feature: 'plan_tier' }],
+    );
+    expect(reading).toEqual({
+      status: 'ok',
+      value: { case: 'int64Value', value: 2n },
+      eventTimeMs: now - 1_000,
+    });
+  });
+
   it('retries a failing store write without committing or dead-lettering, then applies it', async () => {
     const memory = createMemoryFeatureStore({ catalog });
     let down = true;

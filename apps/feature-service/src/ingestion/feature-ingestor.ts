@@ -1,5 +1,6 @@
 import type { BatchHandler, MessageProducer } from '@scoregate/messaging';
 import { context, getMeter, type Logger } from '@scoregate/telemetry';
+import { aheadOfClockReason, ClockSkewGuard } from '../clock-skew.js';
 import type { FeatureRowWrite, FeatureStore } from '../feature-store.js';
 import type { FeatureCatalog } from '../feature-views.js';
 import { deadLetterOf, deadLetterTopicOf } from './dead-letters.js';
@@ -11,18 +12,22 @@ export interface FeatureIngestorOptions {
   /** Where refused events go (`<topic>.dlq`). */
   readonly deadLetters: MessageProducer;
   readonly logger: Logger;
+  /** Refuses events stamped ahead of this clock. Default: 5 s of tolerance, the process clock. */
+  readonly clockSkew?: ClockSkewGuard;
 }
 
 /**
  * The batch handler of stream ingestion. Each `FeatureUpdated` is decoded and validated against
  * the feature views; the valid ones are written to the store in one conditional write (by event
  * time: duplicates and reorderings end in the newest value, so a repeated batch is harmless);
- * the others go to the dead-letter topic with the reason and never hold the partition up.
+ * the others — undecodable, invalid, or stamped further ahead of this clock than the tolerance
+ * (ClockSkewGuard) — go to the dead-letter topic with the reason and never hold the partition up.
  * A failing store write or dead-letter send throws: the consumer retries the batch with backoff
  * and commits nothing until it succeeds, so no event is skipped.
  */
 export function createFeatureIngestor(options: FeatureIngestorOptions): BatchHandler {
   const { catalog, store, deadLetters, logger } = options;
+  const clockSkew = options.clockSkew ?? new ClockSkewGuard();
   const events = getMeter('@scoregate/feature-service').createCounter(
     'scoregate.feature.ingest.events',
     { description: 'FeatureUpdated events ingested, by outcome', unit: '{event}' },
@@ -33,8 +38,17 @@ export function createFeatureIngestor(options: FeatureIngestorOptions): BatchHan
     const refused: { index: number; reason: string }[] = [];
     messages.forEach((message, index) => {
       const decoded = decodeFeatureUpdated(message.value, message.headers, catalog);
-      if (decoded.ok) rows.push(decoded.row);
-      else refused.push({ index, reason: decoded.reason });
+      if (!decoded.ok) {
+        refused.push({ index, reason: decoded.reason });
+        return;
+      }
+      const { source } = decoded.event;
+      const ahead = clockSkew.check([decoded.row.eventTimeMs], source, 'stream');
+      if (ahead === undefined) rows.push(decoded.row);
+      else {
+        const reason = aheadOfClockReason(ahead.aheadMs, clockSkew.toleranceMs, source);
+        refused.push({ index, reason: `event_time ${reason}` });
+      }
     });
 
     // The store first: if the dead-letter send fails afterwards, the retry repeats a write that

@@ -122,7 +122,7 @@ describe('stream ingestion (real Kafka, real Redis)', () => {
     expect(lag.every((p) => p.lag === 0 && p.highWatermark === p.committedOffset)).toBe(true);
   });
 
-  it('sends an undecodable and an invalid event to <topic>.dlq with the reason, and applies the events after them on the same partition', async () => {
+  it('sends an undecodable, an invalid and a future-stamped event to <topic>.dlq with the reason, and applies the events after them on the same partition', async () => {
     const topic = `scoregate.features.updated.spec-${run}-poison`;
     const dlq = deadLetterTopicOf(topic);
     await createTopics(brokers, [
@@ -140,6 +140,8 @@ describe('stream ingestion (real Kafka, real Redis)', () => {
         headers: { type: FEATURE_UPDATED_TYPE },
       },
       recordOf(`p-${run}-2`, encodeEvent(`p-${run}-2`, now - 2000, values, 'no_such_view')),
+      // A producer clock an hour fast: written, it would win over every later event of p-1.
+      recordOf(`p-${run}-1`, encodeEvent(`p-${run}-1`, now + 3_600_000, values)),
       recordOf(`p-${run}-1`, encodeEvent(`p-${run}-1`, now - 1000, after)),
       recordOf(`p-${run}-3`, encodeEvent(`p-${run}-3`, now, after)),
     ]);
@@ -154,9 +156,9 @@ describe('stream ingestion (real Kafka, real Redis)', () => {
     );
     const consumer = await startIngestion(topic);
     await waitUntil(
-      async () => deadLetters.length >= 2 && (await consumer.lag()).every((p) => p.lag === 0),
+      async () => deadLetters.length >= 3 && (await consumer.lag()).every((p) => p.lag === 0),
       30_000,
-      'two dead letters and lag 0',
+      'three dead letters and lag 0',
     );
 
     expect(
@@ -182,6 +184,13 @@ describe('stream ingestion (real Kafka, real Redis)', () => {
         offset: '2',
         type: FEATURE_UPDATED_TYPE,
       },
+      {
+        key: `customer/p-${run}-1`,
+        topic,
+        partition: '0',
+        offset: '3',
+        type: FEATURE_UPDATED_TYPE,
+      },
     ]);
     expect(deadLetters[0]!.headers[deadLetterHeaders.reason]).toMatch(
       /^cannot decode scoregate\.events\.v1\.FeatureUpdated: /,
@@ -189,6 +198,9 @@ describe('stream ingestion (real Kafka, real Redis)', () => {
     expect(Buffer.from(deadLetters[0]!.value)).toEqual(Buffer.from([0xff, 0xff, 0xff]));
     expect(deadLetters[1]!.headers[deadLetterHeaders.reason]).toBe(
       'invalid event: view: unknown view "no_such_view"',
+    );
+    expect(deadLetters[2]!.headers[deadLetterHeaders.reason]).toMatch(
+      /^event_time is (59 min 5\d s|1 h 0 min) ahead of the feature-service's clock \(tolerance 5\.0 s\): .* check the clock of source "ingestion-spec" \(NTP\)$/,
     );
 
     const read = await opened.store.read(

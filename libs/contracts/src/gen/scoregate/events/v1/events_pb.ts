@@ -262,7 +262,8 @@ export const OutcomeObservedSchema: GenMessage<OutcomeObserved> = /*@__PURE__*/
  * New feature values for one entity and view. Consumed by the
  * feature-service (stream ingestion); same rules as FeatureRow in
  * scoregate.feature.v1 (older event_time than stored = skipped; a NaN or
- * infinite double is refused). A refused event is not written: it goes to the
+ * infinite double is refused; an event_time further ahead of the
+ * feature-service's clock than its tolerance is refused). A refused event is not written: it goes to the
  * dead-letter topic `<topic>.dlq` with the reason in its `dlq-reason` header.
  * Record key: `entity_type/key`.
  *
