@@ -16,12 +16,14 @@ export const root = fileURLToPath(new URL('../..', import.meta.url));
  * The five services as real processes for a benchmark: free ports, the e2e catalogue in a fresh
  * registry, scoring cache and prediction file under a temp folder named after `name`, logs at warn; `env` adds
  * environment for every service, `serviceEnv` for one, `gatewayEnv` for the gateway, `onOutput`
- * sees every line a service prints. `dir` is the temp folder.
+ * sees every line a service prints. `dir` is the temp folder. Interrupted (SIGINT, SIGTERM), the
+ * benchmark still stops the services it started (after `onInterrupt`), and exits 130.
  */
 export function startBenchStack(
   name: string,
   extra: Pick<StackOptions, 'onOutput' | 'env' | 'serviceEnv'> & {
     gatewayEnv?: Record<string, string>;
+    onInterrupt?: () => void;
   } = {},
 ): Promise<RunningStack & { dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), `scoregate-bench-${name}-`));
@@ -50,5 +52,12 @@ export function startBenchStack(
     ...(extra.onOutput ? { onOutput: extra.onOutput } : {}),
     readyTimeoutMs: 90_000,
   });
-  return stack.then((running) => ({ ...running, dir }));
+  return stack.then((running) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        extra.onInterrupt?.();
+        void running.stop().finally(() => process.exit(130));
+      });
+    return { ...running, dir };
+  });
 }
