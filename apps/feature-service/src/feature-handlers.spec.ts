@@ -19,7 +19,7 @@ import {
   type RpcServer,
 } from '@scoregate/rpc';
 import { installTelemetryForTests } from '@scoregate/telemetry/testing';
-import { ClockSkewGuard } from './clock-skew.js';
+import { featureClockSkewGuard } from './clock-skew.js';
 import { defaultSeedFile, loadSeedRows } from './demo-seed.js';
 import { createFeatureHandlers } from './feature-handlers.js';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
@@ -42,7 +42,7 @@ beforeAll(async () => {
   demo = JSON.parse(await readFile(defaultSeedFile, 'utf8')) as typeof demo;
 
   server = createRpcServer({ name: 'feature-service-test', logger: silent });
-  const clockSkew = new ClockSkewGuard({ toleranceMs: 5_000, now: () => clock.now });
+  const clockSkew = featureClockSkewGuard({ toleranceMs: 5_000, now: () => clock.now });
   server.register(FeatureService, createFeatureHandlers({ catalog, store, clockSkew }));
   const port = await server.listen('127.0.0.1:0');
   client = createRpcClient(FeatureService, {

@@ -14,7 +14,7 @@ import {
   type FeatureStore,
 } from './feature-store.js';
 import type { FeatureCatalog, FeatureViewDefinition } from './feature-views.js';
-import { ClockSkewGuard } from './clock-skew.js';
+import { featureClockSkewGuard, type ClockSkewGuard } from './clock-skew.js';
 import {
   checkClockSkew,
   validateGetFeaturesRequest,
@@ -43,7 +43,7 @@ export interface FeatureHandlersOptions {
 export function createFeatureHandlers({
   catalog,
   store,
-  clockSkew = new ClockSkewGuard(),
+  clockSkew = featureClockSkewGuard(),
 }: FeatureHandlersOptions): ServiceHandlers<typeof FeatureService> {
   const views = catalog.views.map(toFeatureView);
   return {

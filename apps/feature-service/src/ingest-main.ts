@@ -1,14 +1,18 @@
 import '@scoregate/config/supported-node';
 import { z } from 'zod';
 import { env, loadConfigOrExit, logLevelEnv } from '@scoregate/config';
-import { createKafkaConsumer, createKafkaProducer, parseBrokers } from '@scoregate/messaging';
+import {
+  createKafkaConsumer,
+  createKafkaProducer,
+  parseBrokers,
+  deadLetterTopicOf,
+} from '@scoregate/messaging';
 import { drainOnSignals } from '@scoregate/rpc';
 import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
-import { deadLetterTopicOf } from './ingestion/dead-letters.js';
 import { createFeatureIngestor } from './ingestion/feature-ingestor.js';
 import { createFeatureStore, featureStoreEnv } from './store-factory.js';
-import { ClockSkewGuard, clockSkewEnv } from './clock-skew.js';
+import { clockSkewEnv, featureClockSkewGuard } from './clock-skew.js';
 
 // The stream ingestor: FeatureUpdated events from Kafka into the feature store. Wiring only.
 const config = loadConfigOrExit('feature-ingest', {
@@ -58,7 +62,7 @@ try {
       store: opened.store,
       deadLetters,
       logger,
-      clockSkew: new ClockSkewGuard({ toleranceMs: config.FEATURE_CLOCK_SKEW_TOLERANCE_MS }),
+      clockSkew: featureClockSkewGuard({ toleranceMs: config.FEATURE_CLOCK_SKEW_TOLERANCE_MS }),
     }),
     onFatalError: (error) => {
       // Offsets are committed only after writes, so exiting loses nothing; a supervisor restarts.

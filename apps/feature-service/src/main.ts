@@ -6,7 +6,7 @@ import { createLogger, shutdownTelemetry } from '@scoregate/telemetry';
 import { createFeatureHandlers } from './feature-handlers.js';
 import { defaultFeatureViewsFile, loadFeatureViews } from './feature-views.js';
 import { createFeatureStore, featureStoreEnv } from './store-factory.js';
-import { ClockSkewGuard, clockSkewEnv } from './clock-skew.js';
+import { clockSkewEnv, featureClockSkewGuard } from './clock-skew.js';
 
 const config = loadConfigOrExit('feature-service', {
   FEATURE_SERVICE_HOST: env.string('127.0.0.1'),
@@ -42,7 +42,7 @@ try {
         createFeatureHandlers({
           catalog,
           store: opened.store,
-          clockSkew: new ClockSkewGuard({ toleranceMs: config.FEATURE_CLOCK_SKEW_TOLERANCE_MS }),
+          clockSkew: featureClockSkewGuard({ toleranceMs: config.FEATURE_CLOCK_SKEW_TOLERANCE_MS }),
         }),
       ),
     ],

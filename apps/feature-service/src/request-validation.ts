@@ -97,7 +97,7 @@ export function checkClockSkew(
   const ahead = guard.check(
     rows.map((row) => row.eventTimeMs),
     source,
-    'rpc',
+    { path: 'rpc' },
   );
   if (ahead !== undefined) {
     throw RpcError.invalidArgument(

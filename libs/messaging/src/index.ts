@@ -21,3 +21,4 @@ export {
   type InProcessBusOptions,
   type InProcessConsumerOptions,
 } from './in-process-bus.js';
+export { deadLetterHeaders, deadLetterOf, deadLetterTopicOf } from './dead-letters.js';

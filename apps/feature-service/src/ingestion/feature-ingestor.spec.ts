@@ -1,10 +1,9 @@
-import { createInProcessBus, type ConsumedMessage } from '@scoregate/messaging';
+import { createInProcessBus, type ConsumedMessage, deadLetterHeaders } from '@scoregate/messaging';
 import { createLogger } from '@scoregate/telemetry';
 import { describe, expect, it } from 'vitest';
 import type { FeatureStore } from '../feature-store.js';
 import { defaultFeatureViewsFile, loadFeatureViews } from '../feature-views.js';
 import { createMemoryFeatureStore } from '../memory-feature-store.js';
-import { deadLetterHeaders } from './dead-letters.js';
 import {
   differences,
   encodeEvent,

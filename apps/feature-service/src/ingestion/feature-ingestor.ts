@@ -1,9 +1,13 @@
-import type { BatchHandler, MessageProducer } from '@scoregate/messaging';
+import {
+  deadLetterOf,
+  deadLetterTopicOf,
+  type BatchHandler,
+  type MessageProducer,
+} from '@scoregate/messaging';
 import { context, getMeter, type Logger } from '@scoregate/telemetry';
-import { aheadOfClockReason, ClockSkewGuard } from '../clock-skew.js';
+import { aheadOfClockReason, featureClockSkewGuard, type ClockSkewGuard } from '../clock-skew.js';
 import type { FeatureRowWrite, FeatureStore } from '../feature-store.js';
 import type { FeatureCatalog } from '../feature-views.js';
-import { deadLetterOf, deadLetterTopicOf } from './dead-letters.js';
 import { decodeFeatureUpdated } from './feature-updated-decoding.js';
 
 export interface FeatureIngestorOptions {
@@ -27,7 +31,7 @@ export interface FeatureIngestorOptions {
  */
 export function createFeatureIngestor(options: FeatureIngestorOptions): BatchHandler {
   const { catalog, store, deadLetters, logger } = options;
-  const clockSkew = options.clockSkew ?? new ClockSkewGuard();
+  const clockSkew = options.clockSkew ?? featureClockSkewGuard();
   const events = getMeter('@scoregate/feature-service').createCounter(
     'scoregate.feature.ingest.events',
     { description: 'FeatureUpdated events ingested, by outcome', unit: '{event}' },
@@ -43,7 +47,7 @@ export function createFeatureIngestor(options: FeatureIngestorOptions): BatchHan
         return;
       }
       const { source } = decoded.event;
-      const ahead = clockSkew.check([decoded.row.eventTimeMs], source, 'stream');
+      const ahead = clockSkew.check([decoded.row.eventTimeMs], source, { path: 'stream' });
       if (ahead === undefined) rows.push(decoded.row);
       else {
         const reason = aheadOfClockReason(ahead.aheadMs, clockSkew.toleranceMs, source);

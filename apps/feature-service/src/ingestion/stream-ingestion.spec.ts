@@ -10,13 +10,14 @@ import {
   type ConsumedMessage,
   type MessageConsumer,
   type MessageProducer,
+  deadLetterHeaders,
+  deadLetterTopicOf,
 } from '@scoregate/messaging';
 import { createLogger } from '@scoregate/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFeatureViewsFile, loadFeatureViews } from '../feature-views.js';
 import { createFeatureStore, type OpenedFeatureStore } from '../store-factory.js';
 import { startPrivateRedis } from '@scoregate/test-servers';
-import { deadLetterHeaders, deadLetterTopicOf } from './dead-letters.js';
 import {
   differences,
   encodeEvent,

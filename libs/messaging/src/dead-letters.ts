@@ -1,4 +1,4 @@
-import type { ConsumedMessage, OutgoingRecord } from '@scoregate/messaging';
+import type { ConsumedMessage, OutgoingRecord } from './messages.js';
 
 /** Headers a dead letter carries besides the original record's own. */
 export const deadLetterHeaders = {
