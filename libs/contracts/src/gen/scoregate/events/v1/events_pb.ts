@@ -27,7 +27,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file scoregate/events/v1/events.proto.
  */
 export const file_scoregate_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiBzY29yZWdhdGUvZXZlbnRzL3YxL2V2ZW50cy5wcm90bxITc2NvcmVnYXRlLmV2ZW50cy52MSL+AwoQUHJlZGljdGlvbkxvZ2dlZBISCgpyZXF1ZXN0X2lkGAEgASgJEg4KBnNjb3JlchgCIAEoCRIzCgtlbnRpdHlfa2V5cxgDIAMoCzIeLnNjb3JlZ2F0ZS5jb21tb24udjEuRW50aXR5S2V5EjAKCXNlcnZlZF9ieRgEIAEoCzIdLnNjb3JlZ2F0ZS5jb21tb24udjEuTW9kZWxSZWYSMgoIZmVhdHVyZXMYBSADKAsyIC5zY29yZWdhdGUuZXZlbnRzLnYxLkZlYXR1cmVVc2VkEiwKB291dHB1dHMYBiADKAsyGy5zY29yZWdhdGUuY29tbW9uLnYxLk91dHB1dBINCgVzY29yZRgHIAEoARIQCghkZWdyYWRlZBgIIAEoCBI3CgdyZWFzb25zGAkgAygOMiYuc2NvcmVnYXRlLmNvbW1vbi52MS5EZWdyYWRhdGlvblJlYXNvbhItCgd0aW1pbmdzGAogASgLMhwuc2NvcmVnYXRlLmNvbW1vbi52MS5UaW1pbmdzEi0KCWxvZ2dlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJhY2VfaWQYDCABKAkSEwoLYmF0Y2hfaW5kZXgYDSABKA0SDgoGc2hhZG93GA4gASgIEg4KBnRlbmFudBgPIAEoCSJ/CgtGZWF0dXJlVXNlZBILCgNyZWYYASABKAkSMAoFdmFsdWUYAiABKAsyIS5zY29yZWdhdGUuY29tbW9uLnYxLkZlYXR1cmVWYWx1ZRIPCgdtaXNzaW5nGAMgASgIEg0KBXN0YWxlGAQgASgIEhEKCWRlZmF1bHRlZBgFIAEoCCKpAQoPT3V0Y29tZU9ic2VydmVkEhIKCnJlcXVlc3RfaWQYASABKAkSMgoKZW50aXR5X2tleRgCIAEoCzIeLnNjb3JlZ2F0ZS5jb21tb24udjEuRW50aXR5S2V5Eg4KBnNjb3JlchgDIAEoCRINCgVsYWJlbBgEIAEoARIvCgtvYnNlcnZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAioQIKDkZlYXR1cmVVcGRhdGVkEi4KBmVudGl0eRgBIAEoCzIeLnNjb3JlZ2F0ZS5jb21tb24udjEuRW50aXR5S2V5EgwKBHZpZXcYAiABKAkSPwoGdmFsdWVzGAMgAygLMi8uc2NvcmVnYXRlLmV2ZW50cy52MS5GZWF0dXJlVXBkYXRlZC5WYWx1ZXNFbnRyeRIuCgpldmVudF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZzb3VyY2UYBSABKAkaUAoLVmFsdWVzRW50cnkSCwoDa2V5GAEgASgJEjAKBXZhbHVlGAIgASgLMiEuc2NvcmVnYXRlLmNvbW1vbi52MS5GZWF0dXJlVmFsdWU6AjgBIpIBChZNb2RlbFZlcnNpb25SZWdpc3RlcmVkEg0KBW1vZGVsGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDgoGc2hhMjU2GAMgASgJEjEKDXJlZ2lzdGVyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZ2lzdGVyZWRfYnkYBSABKAkipAEKCkFsaWFzTW92ZWQSDQoFbW9kZWwYASABKAkSDQoFYWxpYXMYAiABKAkSFAoMZnJvbV92ZXJzaW9uGAMgASgJEhIKCnRvX3ZlcnNpb24YBCABKAkSDgoGcmVhc29uGAUgASgJEhAKCG1vdmVkX2J5GAYgASgJEiwKCG1vdmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_scoregate_common_v1_common]);
+  fileDesc("CiBzY29yZWdhdGUvZXZlbnRzL3YxL2V2ZW50cy5wcm90bxITc2NvcmVnYXRlLmV2ZW50cy52MSL+AwoQUHJlZGljdGlvbkxvZ2dlZBISCgpyZXF1ZXN0X2lkGAEgASgJEg4KBnNjb3JlchgCIAEoCRIzCgtlbnRpdHlfa2V5cxgDIAMoCzIeLnNjb3JlZ2F0ZS5jb21tb24udjEuRW50aXR5S2V5EjAKCXNlcnZlZF9ieRgEIAEoCzIdLnNjb3JlZ2F0ZS5jb21tb24udjEuTW9kZWxSZWYSMgoIZmVhdHVyZXMYBSADKAsyIC5zY29yZWdhdGUuZXZlbnRzLnYxLkZlYXR1cmVVc2VkEiwKB291dHB1dHMYBiADKAsyGy5zY29yZWdhdGUuY29tbW9uLnYxLk91dHB1dBINCgVzY29yZRgHIAEoARIQCghkZWdyYWRlZBgIIAEoCBI3CgdyZWFzb25zGAkgAygOMiYuc2NvcmVnYXRlLmNvbW1vbi52MS5EZWdyYWRhdGlvblJlYXNvbhItCgd0aW1pbmdzGAogASgLMhwuc2NvcmVnYXRlLmNvbW1vbi52MS5UaW1pbmdzEi0KCWxvZ2dlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJhY2VfaWQYDCABKAkSEwoLYmF0Y2hfaW5kZXgYDSABKA0SDgoGc2hhZG93GA4gASgIEg4KBnRlbmFudBgPIAEoCSJ/CgtGZWF0dXJlVXNlZBILCgNyZWYYASABKAkSMAoFdmFsdWUYAiABKAsyIS5zY29yZWdhdGUuY29tbW9uLnYxLkZlYXR1cmVWYWx1ZRIPCgdtaXNzaW5nGAMgASgIEg0KBXN0YWxlGAQgASgIEhEKCWRlZmF1bHRlZBgFIAEoCCLOAQoPT3V0Y29tZU9ic2VydmVkEhIKCnJlcXVlc3RfaWQYASABKAkSMgoKZW50aXR5X2tleRgCIAEoCzIeLnNjb3JlZ2F0ZS5jb21tb24udjEuRW50aXR5S2V5Eg4KBnNjb3JlchgDIAEoCRINCgVsYWJlbBgEIAEoARIvCgtvYnNlcnZlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYmF0Y2hfaW5kZXgYBiABKA0SDgoGc291cmNlGAcgASgJIqECCg5GZWF0dXJlVXBkYXRlZBIuCgZlbnRpdHkYASABKAsyHi5zY29yZWdhdGUuY29tbW9uLnYxLkVudGl0eUtleRIMCgR2aWV3GAIgASgJEj8KBnZhbHVlcxgDIAMoCzIvLnNjb3JlZ2F0ZS5ldmVudHMudjEuRmVhdHVyZVVwZGF0ZWQuVmFsdWVzRW50cnkSLgoKZXZlbnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGAUgASgJGlAKC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLnNjb3JlZ2F0ZS5jb21tb24udjEuRmVhdHVyZVZhbHVlOgI4ASKSAQoWTW9kZWxWZXJzaW9uUmVnaXN0ZXJlZBINCgVtb2RlbBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg4KBnNoYTI1NhgDIAEoCRIxCg1yZWdpc3RlcmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1yZWdpc3RlcmVkX2J5GAUgASgJIqQBCgpBbGlhc01vdmVkEg0KBW1vZGVsGAEgASgJEg0KBWFsaWFzGAIgASgJEhQKDGZyb21fdmVyc2lvbhgDIAEoCRISCgp0b192ZXJzaW9uGAQgASgJEg4KBnJlYXNvbhgFIAEoCRIQCghtb3ZlZF9ieRgGIAEoCRIsCghtb3ZlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_scoregate_common_v1_common]);
 
 /**
  * One answer of the gateway (one Score call, one ScoreBatch item, or one
@@ -208,8 +208,11 @@ export const FeatureUsedSchema: GenMessage<FeatureUsed> = /*@__PURE__*/
 /**
  * The real outcome (label) of something that was scored, e.g. whether the
  * truck roll was needed. Produced by the business system (or a tool) when
- * the outcome is known; joined with PredictionLogged by request_id and
- * entity_key. Record key: request_id.
+ * the outcome is known; joined with PredictionLogged by (request_id,
+ * batch_index) by the retrain-service, in either order of arrival.
+ * Identified by (request_id, batch_index): the same outcome twice counts
+ * once, and a second one with another label is counted as a conflict and
+ * ignored (the first label is kept). Record key: request_id.
  *
  * @generated from message scoregate.events.v1.OutcomeObserved
  */
@@ -244,11 +247,29 @@ export type OutcomeObserved = Message<"scoregate.events.v1.OutcomeObserved"> & {
   label: number;
 
   /**
-   * When the outcome was observed.
+   * When the outcome was observed. Required; refused when further ahead of
+   * the retrain-service's clock than its tolerance (a producer clock that
+   * runs ahead).
    *
    * @generated from field: google.protobuf.Timestamp observed_at = 5;
    */
   observedAt?: Timestamp | undefined;
+
+  /**
+   * Position of the item in the ScoreBatch request the outcome is about; 0
+   * for Score.
+   *
+   * @generated from field: uint32 batch_index = 6;
+   */
+  batchIndex: number;
+
+  /**
+   * The producing system, e.g. `billing-labels`, for lineage and the clock
+   * skew metrics; at most 128 bytes.
+   *
+   * @generated from field: string source = 7;
+   */
+  source: string;
 };
 
 /**

@@ -9,13 +9,15 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { OutcomeObserved } from "../../events/v1/events_pb.js";
+import { file_scoregate_events_v1_events } from "../../events/v1/events_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file scoregate/retrain/v1/retrain.proto.
  */
 export const file_scoregate_retrain_v1_retrain: GenFile = /*@__PURE__*/
-  fileDesc("CiJzY29yZWdhdGUvcmV0cmFpbi92MS9yZXRyYWluLnByb3RvEhRzY29yZWdhdGUucmV0cmFpbi52MSLcBQoKUmV0cmFpblJ1bhIKCgJpZBgBIAEoCRINCgVtb2RlbBgCIAEoCRI0CgVzdGF0ZRgDIAEoDjIlLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlJldHJhaW5SdW5TdGF0ZRI1Cgd0cmlnZ2VyGAQgASgOMiQuc2NvcmVnYXRlLnJldHJhaW4udjEuUmV0cmFpblRyaWdnZXISFgoOdHJpZ2dlcl9yZWFzb24YBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHByb2R1Y2VkX3ZlcnNpb24YCSABKAkSGAoQY2hhbXBpb25fdmVyc2lvbhgKIAEoCRJRChFjYW5kaWRhdGVfbWV0cmljcxgLIAMoCzI2LnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlJldHJhaW5SdW4uQ2FuZGlkYXRlTWV0cmljc0VudHJ5Ek8KEGNoYW1waW9uX21ldHJpY3MYDCADKAsyNS5zY29yZWdhdGUucmV0cmFpbi52MS5SZXRyYWluUnVuLkNoYW1waW9uTWV0cmljc0VudHJ5EhsKE2V2YWx1YXRpb25fb3V0Y29tZXMYDSABKA0SEAoIcHJvbW90ZWQYDiABKAgSDwoHbWVzc2FnZRgPIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYECABKAkaNwoVQ2FuZGlkYXRlTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEaNgoUQ2hhbXBpb25NZXRyaWNzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASKuAgoNUmV0cmFpblBvbGljeRINCgVtb2RlbBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEhcKD2RyaWZ0X3RocmVzaG9sZBgDIAEoARIXCg9kZWNheV90aHJlc2hvbGQYBCABKAESFAoMbWluX291dGNvbWVzGAUgASgNEhAKCHNjaGVkdWxlGAYgASgJEisKCGNvb2xkb3duGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjIKD3RyYWluaW5nX3dpbmRvdxgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgd0cmFpbmVyGAkgASgJEjEKBGdhdGUYCiABKAsyIy5zY29yZWdhdGUucmV0cmFpbi52MS5Qcm9tb3Rpb25HYXRlIpUBCg1Qcm9tb3Rpb25HYXRlEg4KBm1ldHJpYxgBIAEoCRIYChBoaWdoZXJfaXNfYmV0dGVyGAIgASgIEhcKD21pbl9pbXByb3ZlbWVudBgDIAEoARIVCg1wcm9tb3RlX2FsaWFzGAQgASgJEhQKDGRlbW90ZV9hbGlhcxgFIAEoCRIUCgxhdXRvX3Byb21vdGUYBiABKAgiTAoVVHJpZ2dlclJldHJhaW5SZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYAyABKAkiRwoWVHJpZ2dlclJldHJhaW5SZXNwb25zZRItCgNydW4YASABKAsyIC5zY29yZWdhdGUucmV0cmFpbi52MS5SZXRyYWluUnVuIhsKDUdldFJ1blJlcXVlc3QSCgoCaWQYASABKAkiPwoOR2V0UnVuUmVzcG9uc2USLQoDcnVuGAEgASgLMiAuc2NvcmVnYXRlLnJldHJhaW4udjEuUmV0cmFpblJ1biJHCg9MaXN0UnVuc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWwoQTGlzdFJ1bnNSZXNwb25zZRIuCgRydW5zGAEgAygLMiAuc2NvcmVnYXRlLnJldHJhaW4udjEuUmV0cmFpblJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRwoQUHV0UG9saWN5UmVxdWVzdBIzCgZwb2xpY3kYASABKAsyIy5zY29yZWdhdGUucmV0cmFpbi52MS5SZXRyYWluUG9saWN5IkgKEVB1dFBvbGljeVJlc3BvbnNlEjMKBnBvbGljeRgBIAEoCzIjLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlJldHJhaW5Qb2xpY3kiFQoTTGlzdFBvbGljaWVzUmVxdWVzdCJNChRMaXN0UG9saWNpZXNSZXNwb25zZRI1Cghwb2xpY2llcxgBIAMoCzIjLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlJldHJhaW5Qb2xpY3kq1AEKD1JldHJhaW5SdW5TdGF0ZRIhCh1SRVRSQUlOX1JVTl9TVEFURV9VTlNQRUNJRklFRBAAEh0KGVJFVFJBSU5fUlVOX1NUQVRFX1BFTkRJTkcQARIeChpSRVRSQUlOX1JVTl9TVEFURV9UUkFJTklORxACEiAKHFJFVFJBSU5fUlVOX1NUQVRFX0VWQUxVQVRJTkcQAxIfChtSRVRSQUlOX1JVTl9TVEFURV9TVUNDRUVERUQQBBIcChhSRVRSQUlOX1JVTl9TVEFURV9GQUlMRUQQBSqhAQoOUmV0cmFpblRyaWdnZXISHwobUkVUUkFJTl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASGgoWUkVUUkFJTl9UUklHR0VSX01BTlVBTBABEhkKFVJFVFJBSU5fVFJJR0dFUl9EUklGVBACEhkKFVJFVFJBSU5fVFJJR0dFUl9ERUNBWRADEhwKGFJFVFJBSU5fVFJJR0dFUl9TQ0hFRFVMRRAEMvIDCg5SZXRyYWluU2VydmljZRJrCg5UcmlnZ2VyUmV0cmFpbhIrLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlRyaWdnZXJSZXRyYWluUmVxdWVzdBosLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlRyaWdnZXJSZXRyYWluUmVzcG9uc2USUwoGR2V0UnVuEiMuc2NvcmVnYXRlLnJldHJhaW4udjEuR2V0UnVuUmVxdWVzdBokLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLkdldFJ1blJlc3BvbnNlElkKCExpc3RSdW5zEiUuc2NvcmVnYXRlLnJldHJhaW4udjEuTGlzdFJ1bnNSZXF1ZXN0GiYuc2NvcmVnYXRlLnJldHJhaW4udjEuTGlzdFJ1bnNSZXNwb25zZRJcCglQdXRQb2xpY3kSJi5zY29yZWdhdGUucmV0cmFpbi52MS5QdXRQb2xpY3lSZXF1ZXN0Gicuc2NvcmVnYXRlLnJldHJhaW4udjEuUHV0UG9saWN5UmVzcG9uc2USZQoMTGlzdFBvbGljaWVzEikuc2NvcmVnYXRlLnJldHJhaW4udjEuTGlzdFBvbGljaWVzUmVxdWVzdBoqLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLkxpc3RQb2xpY2llc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiJzY29yZWdhdGUvcmV0cmFpbi92MS9yZXRyYWluLnByb3RvEhRzY29yZWdhdGUucmV0cmFpbi52MSLcBQoKUmV0cmFpblJ1bhIKCgJpZBgBIAEoCRINCgVtb2RlbBgCIAEoCRI0CgVzdGF0ZRgDIAEoDjIlLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlJldHJhaW5SdW5TdGF0ZRI1Cgd0cmlnZ2VyGAQgASgOMiQuc2NvcmVnYXRlLnJldHJhaW4udjEuUmV0cmFpblRyaWdnZXISFgoOdHJpZ2dlcl9yZWFzb24YBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHByb2R1Y2VkX3ZlcnNpb24YCSABKAkSGAoQY2hhbXBpb25fdmVyc2lvbhgKIAEoCRJRChFjYW5kaWRhdGVfbWV0cmljcxgLIAMoCzI2LnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlJldHJhaW5SdW4uQ2FuZGlkYXRlTWV0cmljc0VudHJ5Ek8KEGNoYW1waW9uX21ldHJpY3MYDCADKAsyNS5zY29yZWdhdGUucmV0cmFpbi52MS5SZXRyYWluUnVuLkNoYW1waW9uTWV0cmljc0VudHJ5EhsKE2V2YWx1YXRpb25fb3V0Y29tZXMYDSABKA0SEAoIcHJvbW90ZWQYDiABKAgSDwoHbWVzc2FnZRgPIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYECABKAkaNwoVQ2FuZGlkYXRlTWV0cmljc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAToCOAEaNgoUQ2hhbXBpb25NZXRyaWNzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBOgI4ASKuAgoNUmV0cmFpblBvbGljeRINCgVtb2RlbBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEhcKD2RyaWZ0X3RocmVzaG9sZBgDIAEoARIXCg9kZWNheV90aHJlc2hvbGQYBCABKAESFAoMbWluX291dGNvbWVzGAUgASgNEhAKCHNjaGVkdWxlGAYgASgJEisKCGNvb2xkb3duGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjIKD3RyYWluaW5nX3dpbmRvdxgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIPCgd0cmFpbmVyGAkgASgJEjEKBGdhdGUYCiABKAsyIy5zY29yZWdhdGUucmV0cmFpbi52MS5Qcm9tb3Rpb25HYXRlIpUBCg1Qcm9tb3Rpb25HYXRlEg4KBm1ldHJpYxgBIAEoCRIYChBoaWdoZXJfaXNfYmV0dGVyGAIgASgIEhcKD21pbl9pbXByb3ZlbWVudBgDIAEoARIVCg1wcm9tb3RlX2FsaWFzGAQgASgJEhQKDGRlbW90ZV9hbGlhcxgFIAEoCRIUCgxhdXRvX3Byb21vdGUYBiABKAgiTAoVVHJpZ2dlclJldHJhaW5SZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIUCgxyZXF1ZXN0ZWRfYnkYAyABKAkiRwoWVHJpZ2dlclJldHJhaW5SZXNwb25zZRItCgNydW4YASABKAsyIC5zY29yZWdhdGUucmV0cmFpbi52MS5SZXRyYWluUnVuIhsKDUdldFJ1blJlcXVlc3QSCgoCaWQYASABKAkiPwoOR2V0UnVuUmVzcG9uc2USLQoDcnVuGAEgASgLMiAuc2NvcmVnYXRlLnJldHJhaW4udjEuUmV0cmFpblJ1biJHCg9MaXN0UnVuc1JlcXVlc3QSDQoFbW9kZWwYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWwoQTGlzdFJ1bnNSZXNwb25zZRIuCgRydW5zGAEgAygLMiAuc2NvcmVnYXRlLnJldHJhaW4udjEuUmV0cmFpblJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRwoQUHV0UG9saWN5UmVxdWVzdBIzCgZwb2xpY3kYASABKAsyIy5zY29yZWdhdGUucmV0cmFpbi52MS5SZXRyYWluUG9saWN5IkgKEVB1dFBvbGljeVJlc3BvbnNlEjMKBnBvbGljeRgBIAEoCzIjLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlJldHJhaW5Qb2xpY3kiFQoTTGlzdFBvbGljaWVzUmVxdWVzdCJNChRMaXN0UG9saWNpZXNSZXNwb25zZRI1Cghwb2xpY2llcxgBIAMoCzIjLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlJldHJhaW5Qb2xpY3kiTwoVUmVjb3JkT3V0Y29tZXNSZXF1ZXN0EjYKCG91dGNvbWVzGAEgAygLMiQuc2NvcmVnYXRlLmV2ZW50cy52MS5PdXRjb21lT2JzZXJ2ZWQiYQoWUmVjb3JkT3V0Y29tZXNSZXNwb25zZRIQCghyZWNvcmRlZBgBIAEoDRISCgpkdXBsaWNhdGVzGAIgASgNEhEKCWNvbmZsaWN0cxgDIAEoDRIOCgZqb2luZWQYBCABKA0iFgoUR2V0Sm9pblN0YXR1c1JlcXVlc3QiiAEKFUdldEpvaW5TdGF0dXNSZXNwb25zZRIwCgZjb3VudHMYASABKAsyIC5zY29yZWdhdGUucmV0cmFpbi52MS5Kb2luQ291bnRzEi4KC2pvaW5fd2luZG93GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEg0KBXN0b3JlGAMgASgJItECCgpKb2luQ291bnRzEhMKC3ByZWRpY3Rpb25zGAEgASgEEhoKEnNoYWRvd19wcmVkaWN0aW9ucxgCIAEoBBIQCghvdXRjb21lcxgDIAEoBBIYChBsYWJlbGVkX2V4YW1wbGVzGAQgASgEEh8KF3NoYWRvd19sYWJlbGVkX2V4YW1wbGVzGAUgASgEEhsKE3BlbmRpbmdfcHJlZGljdGlvbnMYBiABKAQSGAoQcGVuZGluZ19vdXRjb21lcxgHIAEoBBIbChNleHBpcmVkX3ByZWRpY3Rpb25zGAggASgEEhgKEGV4cGlyZWRfb3V0Y29tZXMYCSABKAQSHQoVZHVwbGljYXRlX3ByZWRpY3Rpb25zGAogASgEEhoKEmR1cGxpY2F0ZV9vdXRjb21lcxgLIAEoBBIcChRjb25mbGljdGluZ19vdXRjb21lcxgMIAEoBCrUAQoPUmV0cmFpblJ1blN0YXRlEiEKHVJFVFJBSU5fUlVOX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZUkVUUkFJTl9SVU5fU1RBVEVfUEVORElORxABEh4KGlJFVFJBSU5fUlVOX1NUQVRFX1RSQUlOSU5HEAISIAocUkVUUkFJTl9SVU5fU1RBVEVfRVZBTFVBVElORxADEh8KG1JFVFJBSU5fUlVOX1NUQVRFX1NVQ0NFRURFRBAEEhwKGFJFVFJBSU5fUlVOX1NUQVRFX0ZBSUxFRBAFKqEBCg5SZXRyYWluVHJpZ2dlchIfChtSRVRSQUlOX1RSSUdHRVJfVU5TUEVDSUZJRUQQABIaChZSRVRSQUlOX1RSSUdHRVJfTUFOVUFMEAESGQoVUkVUUkFJTl9UUklHR0VSX0RSSUZUEAISGQoVUkVUUkFJTl9UUklHR0VSX0RFQ0FZEAMSHAoYUkVUUkFJTl9UUklHR0VSX1NDSEVEVUxFEAQyyQUKDlJldHJhaW5TZXJ2aWNlEmsKDlRyaWdnZXJSZXRyYWluEisuc2NvcmVnYXRlLnJldHJhaW4udjEuVHJpZ2dlclJldHJhaW5SZXF1ZXN0Giwuc2NvcmVnYXRlLnJldHJhaW4udjEuVHJpZ2dlclJldHJhaW5SZXNwb25zZRJTCgZHZXRSdW4SIy5zY29yZWdhdGUucmV0cmFpbi52MS5HZXRSdW5SZXF1ZXN0GiQuc2NvcmVnYXRlLnJldHJhaW4udjEuR2V0UnVuUmVzcG9uc2USWQoITGlzdFJ1bnMSJS5zY29yZWdhdGUucmV0cmFpbi52MS5MaXN0UnVuc1JlcXVlc3QaJi5zY29yZWdhdGUucmV0cmFpbi52MS5MaXN0UnVuc1Jlc3BvbnNlElwKCVB1dFBvbGljeRImLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLlB1dFBvbGljeVJlcXVlc3QaJy5zY29yZWdhdGUucmV0cmFpbi52MS5QdXRQb2xpY3lSZXNwb25zZRJlCgxMaXN0UG9saWNpZXMSKS5zY29yZWdhdGUucmV0cmFpbi52MS5MaXN0UG9saWNpZXNSZXF1ZXN0Giouc2NvcmVnYXRlLnJldHJhaW4udjEuTGlzdFBvbGljaWVzUmVzcG9uc2USawoOUmVjb3JkT3V0Y29tZXMSKy5zY29yZWdhdGUucmV0cmFpbi52MS5SZWNvcmRPdXRjb21lc1JlcXVlc3QaLC5zY29yZWdhdGUucmV0cmFpbi52MS5SZWNvcmRPdXRjb21lc1Jlc3BvbnNlEmgKDUdldEpvaW5TdGF0dXMSKi5zY29yZWdhdGUucmV0cmFpbi52MS5HZXRKb2luU3RhdHVzUmVxdWVzdBorLnNjb3JlZ2F0ZS5yZXRyYWluLnYxLkdldEpvaW5TdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_scoregate_events_v1_events]);
 
 /**
  * One retraining run. Set by the retrain-service.
@@ -541,6 +543,224 @@ export const ListPoliciesResponseSchema: GenMessage<ListPoliciesResponse> = /*@_
   messageDesc(file_scoregate_retrain_v1_retrain, 12);
 
 /**
+ * Request of RetrainService.RecordOutcomes.
+ *
+ * @generated from message scoregate.retrain.v1.RecordOutcomesRequest
+ */
+export type RecordOutcomesRequest = Message<"scoregate.retrain.v1.RecordOutcomesRequest"> & {
+  /**
+   * The outcomes: 1 to 10,000. Each needs a request_id (1 to 128 bytes), a
+   * finite label and an observed_at no further ahead of the
+   * retrain-service's clock than its tolerance; entity_key and scorer are
+   * optional (kept for lineage).
+   *
+   * @generated from field: repeated scoregate.events.v1.OutcomeObserved outcomes = 1;
+   */
+  outcomes: OutcomeObserved[];
+};
+
+/**
+ * Describes the message scoregate.retrain.v1.RecordOutcomesRequest.
+ * Use `create(RecordOutcomesRequestSchema)` to create a new message.
+ */
+export const RecordOutcomesRequestSchema: GenMessage<RecordOutcomesRequest> = /*@__PURE__*/
+  messageDesc(file_scoregate_retrain_v1_retrain, 13);
+
+/**
+ * Response of RetrainService.RecordOutcomes.
+ *
+ * @generated from message scoregate.retrain.v1.RecordOutcomesResponse
+ */
+export type RecordOutcomesResponse = Message<"scoregate.retrain.v1.RecordOutcomesResponse"> & {
+  /**
+   * Outcomes stored for the first time.
+   *
+   * @generated from field: uint32 recorded = 1;
+   */
+  recorded: number;
+
+  /**
+   * Outcomes already stored with the same label (a retry); nothing changed.
+   *
+   * @generated from field: uint32 duplicates = 2;
+   */
+  duplicates: number;
+
+  /**
+   * Outcomes already stored with another label; the first label is kept.
+   *
+   * @generated from field: uint32 conflicts = 3;
+   */
+  conflicts: number;
+
+  /**
+   * Labelled examples written by this call (their predictions had already
+   * arrived).
+   *
+   * @generated from field: uint32 joined = 4;
+   */
+  joined: number;
+};
+
+/**
+ * Describes the message scoregate.retrain.v1.RecordOutcomesResponse.
+ * Use `create(RecordOutcomesResponseSchema)` to create a new message.
+ */
+export const RecordOutcomesResponseSchema: GenMessage<RecordOutcomesResponse> = /*@__PURE__*/
+  messageDesc(file_scoregate_retrain_v1_retrain, 14);
+
+/**
+ * Request of RetrainService.GetJoinStatus. No parameters.
+ *
+ * @generated from message scoregate.retrain.v1.GetJoinStatusRequest
+ */
+export type GetJoinStatusRequest = Message<"scoregate.retrain.v1.GetJoinStatusRequest"> & {
+};
+
+/**
+ * Describes the message scoregate.retrain.v1.GetJoinStatusRequest.
+ * Use `create(GetJoinStatusRequestSchema)` to create a new message.
+ */
+export const GetJoinStatusRequestSchema: GenMessage<GetJoinStatusRequest> = /*@__PURE__*/
+  messageDesc(file_scoregate_retrain_v1_retrain, 15);
+
+/**
+ * Response of RetrainService.GetJoinStatus.
+ *
+ * @generated from message scoregate.retrain.v1.GetJoinStatusResponse
+ */
+export type GetJoinStatusResponse = Message<"scoregate.retrain.v1.GetJoinStatusResponse"> & {
+  /**
+   * The counts since the labelled-example store was created.
+   *
+   * @generated from field: scoregate.retrain.v1.JoinCounts counts = 1;
+   */
+  counts?: JoinCounts | undefined;
+
+  /**
+   * How long a prediction waits for its outcome (and an outcome for its
+   * prediction) before it expires.
+   *
+   * @generated from field: google.protobuf.Duration join_window = 2;
+   */
+  joinWindow?: Duration | undefined;
+
+  /**
+   * Where the labelled examples are stored, e.g. the SQLite file's path.
+   *
+   * @generated from field: string store = 3;
+   */
+  store: string;
+};
+
+/**
+ * Describes the message scoregate.retrain.v1.GetJoinStatusResponse.
+ * Use `create(GetJoinStatusResponseSchema)` to create a new message.
+ */
+export const GetJoinStatusResponseSchema: GenMessage<GetJoinStatusResponse> = /*@__PURE__*/
+  messageDesc(file_scoregate_retrain_v1_retrain, 16);
+
+/**
+ * Counts of the join of PredictionLogged with OutcomeObserved. Exact:
+ * each event is counted once, also when it is delivered again after a
+ * restart.
+ *
+ * @generated from message scoregate.retrain.v1.JoinCounts
+ */
+export type JoinCounts = Message<"scoregate.retrain.v1.JoinCounts"> & {
+  /**
+   * Distinct served predictions received (duplicates not counted).
+   *
+   * @generated from field: uint64 predictions = 1;
+   */
+  predictions: bigint;
+
+  /**
+   * Distinct shadow predictions received.
+   *
+   * @generated from field: uint64 shadow_predictions = 2;
+   */
+  shadowPredictions: bigint;
+
+  /**
+   * Distinct outcomes received.
+   *
+   * @generated from field: uint64 outcomes = 3;
+   */
+  outcomes: bigint;
+
+  /**
+   * Labelled examples of served predictions (one per joined item).
+   *
+   * @generated from field: uint64 labeled_examples = 4;
+   */
+  labeledExamples: bigint;
+
+  /**
+   * Labelled examples of shadow predictions, kept apart from served ones.
+   *
+   * @generated from field: uint64 shadow_labeled_examples = 5;
+   */
+  shadowLabeledExamples: bigint;
+
+  /**
+   * Predictions (served and shadow) waiting for their outcome.
+   *
+   * @generated from field: uint64 pending_predictions = 6;
+   */
+  pendingPredictions: bigint;
+
+  /**
+   * Outcomes waiting for their prediction.
+   *
+   * @generated from field: uint64 pending_outcomes = 7;
+   */
+  pendingOutcomes: bigint;
+
+  /**
+   * Predictions whose outcome did not arrive within the join window.
+   *
+   * @generated from field: uint64 expired_predictions = 8;
+   */
+  expiredPredictions: bigint;
+
+  /**
+   * Outcomes whose prediction did not arrive within the join window.
+   *
+   * @generated from field: uint64 expired_outcomes = 9;
+   */
+  expiredOutcomes: bigint;
+
+  /**
+   * Predictions received again (same request_id, batch_index and shadow).
+   *
+   * @generated from field: uint64 duplicate_predictions = 10;
+   */
+  duplicatePredictions: bigint;
+
+  /**
+   * Outcomes received again with the same label.
+   *
+   * @generated from field: uint64 duplicate_outcomes = 11;
+   */
+  duplicateOutcomes: bigint;
+
+  /**
+   * Outcomes received again with another label (the first one is kept).
+   *
+   * @generated from field: uint64 conflicting_outcomes = 12;
+   */
+  conflictingOutcomes: bigint;
+};
+
+/**
+ * Describes the message scoregate.retrain.v1.JoinCounts.
+ * Use `create(JoinCountsSchema)` to create a new message.
+ */
+export const JoinCountsSchema: GenMessage<JoinCounts> = /*@__PURE__*/
+  messageDesc(file_scoregate_retrain_v1_retrain, 17);
+
+/**
  * The life cycle of a retraining run.
  *
  * @generated from enum scoregate.retrain.v1.RetrainRunState
@@ -711,6 +931,30 @@ export const RetrainService: GenService<{
     methodKind: "unary";
     input: typeof ListPoliciesRequestSchema;
     output: typeof ListPoliciesResponseSchema;
+  },
+  /**
+   * Records outcomes (labels) of scored requests, for callers without
+   * Kafka; the same as publishing OutcomeObserved events. Idempotent: an
+   * outcome is identified by (request_id, batch_index), and recording it
+   * again changes nothing. The request is applied whole or refused whole.
+   *
+   * @generated from rpc scoregate.retrain.v1.RetrainService.RecordOutcomes
+   */
+  recordOutcomes: {
+    methodKind: "unary";
+    input: typeof RecordOutcomesRequestSchema;
+    output: typeof RecordOutcomesResponseSchema;
+  },
+  /**
+   * The state of the join of predictions with outcomes: what was received,
+   * joined, is waiting for its partner, expired or was a duplicate.
+   *
+   * @generated from rpc scoregate.retrain.v1.RetrainService.GetJoinStatus
+   */
+  getJoinStatus: {
+    methodKind: "unary";
+    input: typeof GetJoinStatusRequestSchema;
+    output: typeof GetJoinStatusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_scoregate_retrain_v1_retrain, 0);
