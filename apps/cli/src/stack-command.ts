@@ -21,6 +21,7 @@ export async function runStack(options: {
   ) as unknown as Record<ServiceName, NodeJS.WritableStream>;
   const env: Record<string, string> = {};
   if (options.tracesFile) env['SCOREGATE_TRACES_FILE'] = options.tracesFile;
+  Object.assign(env, embeddedLearningLoop(options.root, process.env));
   console.log(
     'Starting Scoregate on embedded defaults (in-memory features with demo customers, SQLite registry seeded with the fixture models, no Kafka)…',
   );
@@ -58,6 +59,26 @@ export async function runStack(options: {
   for (const service of SERVICES)
     console.log(`  ${service.name.padEnd(17)} exited ${codes[service.name]}`);
   process.exitCode = Object.values(codes).every((code) => code === 0) ? 0 : 1;
+}
+
+/**
+ * Without Kafka the gateway logs its predictions to a file: retrain-service follows that file, so
+ * that the join (and RecordOutcomes) works on embedded defaults too. Left alone when Kafka carries
+ * the predictions or the file to follow is set.
+ */
+export function embeddedLearningLoop(
+  root: string,
+  environment: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  if (
+    environment['GATEWAY_KAFKA_BROKERS']?.trim() ||
+    environment['RETRAIN_PREDICTION_FILE']?.trim()
+  )
+    return {};
+  return {
+    RETRAIN_PREDICTION_FILE:
+      environment['GATEWAY_PREDICTION_FILE']?.trim() || join(root, '.data', 'predictions.jsonl'),
+  };
 }
 
 /**

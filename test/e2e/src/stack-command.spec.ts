@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScoreService } from '@scoregate/contracts';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { RetrainService, ScoreService } from '@scoregate/contracts';
 import { checkHealth, createRpcClient } from '@scoregate/rpc';
 import { SERVICES, freePort } from '@scoregate/stack';
 import { repoRoot, sleep } from './stack-fixture.js';
@@ -42,6 +43,8 @@ function launch(env: Record<string, string>): Launcher {
         ...process.env,
         REGISTRY_DATA_DIR: join(dir, 'registry'),
         SCORING_CACHE_DIR: join(dir, 'scoring-cache'),
+        GATEWAY_PREDICTION_FILE: join(dir, 'predictions.jsonl'),
+        RETRAIN_DATA_DIR: join(dir, 'retrain'),
         ...env,
       },
     },
@@ -112,6 +115,40 @@ describe('scoregate stack started with LOG_LEVEL=warn and *_PORT variables', () 
       expect(log, `${service.name}.log`).not.toMatch(/"level":(10|20|30)\b/);
     }
     expect(launcher.output()).not.toMatch(/"level":(10|20|30)\b/);
+  });
+
+  it('joins a Score answer with its outcome sent by RecordOutcomes, with no Kafka (the prediction file is followed)', async () => {
+    const gateway = createRpcClient(ScoreService, {
+      address: `127.0.0.1:${ports['GATEWAY_PORT']}`,
+      defaultTimeoutMs: 10_000,
+    });
+    const retrain = createRpcClient(RetrainService, {
+      address: `127.0.0.1:${ports['RETRAIN_SERVICE_PORT']}`,
+      defaultTimeoutMs: 10_000,
+    });
+    try {
+      const requestId = `embedded-loop-${Date.now()}`;
+      await gateway.score({
+        scorer: 'truck-roll-priority',
+        entityKeys: [{ entityType: 'customer', key: 'c-0002' }],
+        requestId,
+      });
+      const recorded = await retrain.recordOutcomes({
+        outcomes: [{ requestId, label: 1, observedAt: timestampFromMs(Date.now()), source: 'e2e' }],
+      });
+      expect(recorded.recorded).toBe(1);
+      // The prediction reaches the join through the gateway's file (polled every 500 ms).
+      const deadline = Date.now() + 30_000;
+      let counts = (await retrain.getJoinStatus({})).counts;
+      while ((counts?.labeledExamples ?? 0n) < 1n && Date.now() < deadline) {
+        await sleep(200);
+        counts = (await retrain.getJoinStatus({})).counts;
+      }
+      expect(counts).toMatchObject({ labeledExamples: 1n, outcomes: 1n, pendingOutcomes: 0n });
+    } finally {
+      gateway.close();
+      retrain.close();
+    }
   });
 
   it('on Ctrl-C (SIGINT to the whole group) drains every service, each exits 0, and so does the launcher', async () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { DegradationReason, PredictionLoggedSchema } from '@scoregate/contracts';
+import { seededRandom } from '@scoregate/test-servers';
 import { predictionInput, type OutcomeInput, type PredictionInput } from './join-inputs.js';
 import { LabeledExampleStore } from './labeled-example-store.js';
 
@@ -65,18 +66,6 @@ function outcome(requestId: string, label: number, batchIndex = 0): OutcomeInput
     entityKey: `s-${requestId}`,
     scorer: 'truck-roll',
     source: 'labels-test',
-  };
-}
-
-/** A seeded Mulberry32 stream: the same seed replays the same test. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -218,7 +207,7 @@ describe('LabeledExampleStore', () => {
 
   it('matches an independent count on 5,000 shuffled items with duplicates and either order (seeded)', () => {
     const store = openStore();
-    const rand = random(20261208);
+    const rand = seededRandom(20261208);
     const items = Array.from({ length: 5_000 }, (_, i) => ({
       id: `req-${i}`,
       batchIndex: i % 3,
