@@ -6,6 +6,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './demo-command.js';
 import { checkServices } from './health-command.js';
 import { registerModelCommands, registerScorerCommands } from './registry-commands.js';
+import { DEFAULT_RETRAIN_ADDRESS, importOutcomes, outcomesStatus } from './outcomes-command.js';
+import { processIo } from './registry-io.js';
 import { scoreOnce } from './score-command.js';
 import { runStack } from './stack-command.js';
 
@@ -91,5 +93,27 @@ program
 
 registerModelCommands(program);
 registerScorerCommands(program);
+
+const outcomes = program
+  .command('outcomes')
+  .description('outcomes (labels) of scored requests, joined with their predictions');
+outcomes
+  .command('import <file>')
+  .description(
+    'send the outcomes of a CSV file (request_id,label,observed_at[,batch_index,entity_type,entity_key,scorer,source]) or a JSON-lines file (OutcomeObserved JSON), with a progress bar',
+  )
+  .option('--retrain <host:port>', 'retrain-service address', DEFAULT_RETRAIN_ADDRESS)
+  .option('--format <csv|jsonl>', 'the file format (default: from the extension)')
+  .option('--source <name>', 'the source of outcomes that name none, e.g. billing-labels')
+  .action(async (file: string, options: { retrain: string; format?: string; source?: string }) => {
+    process.exitCode = await importOutcomes({ file, ...options }, processIo);
+  });
+outcomes
+  .command('status')
+  .description("the join's counts: received, joined, waiting, expired, duplicates")
+  .option('--retrain <host:port>', 'retrain-service address', DEFAULT_RETRAIN_ADDRESS)
+  .action(async (options: { retrain: string }) => {
+    process.exitCode = await outcomesStatus(options.retrain, processIo);
+  });
 
 await program.parseAsync();
