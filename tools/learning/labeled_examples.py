@@ -28,8 +28,8 @@ import numpy as np
 @dataclass
 class LabeledExamples:
     refs: list          # feature refs, the model's input order
-    X: np.ndarray       # float64 [rows, features]; NaN where the model got no value
-    missing: np.ndarray  # bool [rows, features]: no value found (default or nothing used)
+    X: np.ndarray       # float64 [rows, features]; NaN where the model got no number
+    missing: np.ndarray  # bool [rows, features]: no value found (a default or nothing was used)
     y: np.ndarray       # float64 [rows]: the labels
     score: np.ndarray   # float64 [rows]: the score returned
     predicted_at_ms: np.ndarray  # int64 [rows]
@@ -41,7 +41,8 @@ def load(path, model=None, shadow=False, since_ms=None, until_ms=None):
     optionally within [since_ms, until_ms) of prediction time."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        query = ("SELECT request_id, features, label, score, predicted_at_ms FROM labeled_examples"
+        query = ("SELECT request_id, features, feature_flags, label, score, predicted_at_ms"
+                 " FROM labeled_examples"
                  " WHERE shadow = ?")
         params = [1 if shadow else 0]
         if model is not None:
@@ -57,30 +58,30 @@ def load(path, model=None, shadow=False, since_ms=None, until_ms=None):
         rows = db.execute(query, params).fetchall()
     finally:
         db.close()
+    # features: {ref: value} in the model's input order; feature_flags: {ref: ["missing", ...]}
+    # for the flagged features only.
+    parsed = [(json.loads(row[1]), json.loads(row[2])) for row in rows]
     refs = []
-    for _, features, *_rest in rows:
-        for f in json.loads(features):
-            if f["ref"] not in refs:
-                refs.append(f["ref"])
+    for features, _ in parsed:
+        for ref in features:
+            if ref not in refs:
+                refs.append(ref)
     column = {ref: i for i, ref in enumerate(refs)}
     X = np.full((len(rows), len(refs)), np.nan)
     missing = np.zeros((len(rows), len(refs)), dtype=bool)
-    for r, (_, features, *_rest) in enumerate(rows):
-        for f in json.loads(features):
-            c = column[f["ref"]]
-            missing[r, c] = f["missing"]
-            value = f["value"]
-            if isinstance(value, bool):
-                X[r, c] = float(value)
-            elif isinstance(value, (int, float)):
-                X[r, c] = float(value)
+    for r, (features, flags) in enumerate(parsed):
+        for ref, value in features.items():
+            if isinstance(value, (bool, int, float)):
+                X[r, column[ref]] = float(value)
+        for ref, names in flags.items():
+            missing[r, column[ref]] = "missing" in names
     return LabeledExamples(
         refs=refs,
         X=X,
         missing=missing,
-        y=np.array([row[2] for row in rows], dtype=np.float64),
-        score=np.array([row[3] for row in rows], dtype=np.float64),
-        predicted_at_ms=np.array([row[4] for row in rows], dtype=np.int64),
+        y=np.array([row[3] for row in rows], dtype=np.float64),
+        score=np.array([row[4] for row in rows], dtype=np.float64),
+        predicted_at_ms=np.array([row[5] for row in rows], dtype=np.int64),
         request_ids=[row[0] for row in rows],
     )
 

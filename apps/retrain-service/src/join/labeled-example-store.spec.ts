@@ -8,8 +8,11 @@ import { DegradationReason, PredictionLoggedSchema } from '@scoregate/contracts'
 import { seededRandom } from '@scoregate/test-servers';
 import { predictionInput, type OutcomeInput, type PredictionInput } from './join-inputs.js';
 import { LabeledExampleStore } from './labeled-example-store.js';
+import { registerJoinMetrics } from './join-metrics.js';
+import { installTelemetryForTests } from '@scoregate/telemetry/testing';
 
 const HOUR = 3_600_000;
+const telemetry = installTelemetryForTests();
 const dirs: string[] = [];
 let clock = Date.UTC(2026, 11, 8);
 afterEach(() => {
@@ -97,24 +100,22 @@ describe('LabeledExampleStore', () => {
       trace_id: 'ab'.repeat(16),
       tenant: 'ops',
     });
-    expect(JSON.parse(row!.features)).toEqual([
-      {
-        ref: 'site_stats:signal_snr_db',
-        value: 12.5,
-        missing: false,
-        stale: false,
-        defaulted: false,
-      },
-      {
-        ref: 'site_stats:tenure_months',
-        value: null,
-        missing: true,
-        stale: false,
-        defaulted: false,
-      },
-      { ref: 'site_stats:plan', value: 'fiber', missing: false, stale: true, defaulted: true },
-      { ref: 'site_stats:visits', value: 7, missing: false, stale: false, defaulted: false },
+    expect(JSON.parse(row!.features)).toEqual({
+      'site_stats:signal_snr_db': 12.5,
+      'site_stats:tenure_months': null,
+      'site_stats:plan': 'fiber',
+      'site_stats:visits': 7,
+    });
+    expect(Object.keys(JSON.parse(row!.features))).toEqual([
+      'site_stats:signal_snr_db',
+      'site_stats:tenure_months',
+      'site_stats:plan',
+      'site_stats:visits',
     ]);
+    expect(JSON.parse(row!.feature_flags)).toEqual({
+      'site_stats:tenure_months': ['missing'],
+      'site_stats:plan': ['stale', 'defaulted'],
+    });
     expect(JSON.parse(row!.outputs)).toEqual([{ name: 'probabilities', values: [0.7, 0.3] }]);
     expect(JSON.parse(row!.reasons)).toEqual(['FEATURES_MISSING']);
     expect(store.counts()).toMatchObject({
@@ -141,6 +142,21 @@ describe('LabeledExampleStore', () => {
       shadowLabeledExamples: 1,
       pendingOutcomes: 0,
     });
+    store.close();
+  });
+
+  it('joins a shadow prediction that arrives after its item was joined and its outcome left the waits', () => {
+    const store = openStore();
+    store.apply({ predictions: [prediction('late-shadow')] });
+    store.apply({ outcomes: [outcome('late-shadow', 1)] });
+    expect(store.counts()).toMatchObject({ labeledExamples: 1, pendingOutcomes: 0 });
+    expect(store.apply({ predictions: [prediction('late-shadow', 0, true)] })).toMatchObject({
+      recorded: 1,
+      joined: 1,
+    });
+    expect(store.examples({ shadow: true }).map((r) => [r.request_id, r.label])).toEqual([
+      ['late-shadow', 1],
+    ]);
     store.close();
   });
 
@@ -262,6 +278,29 @@ describe('LabeledExampleStore', () => {
     expect(labels.size).toBe(withOutcome.length);
     for (const item of withOutcome)
       expect(labels.get(`${item.id}/${item.batchIndex}`)).toBe(item.label);
+    store.close();
+  });
+});
+
+describe('scoregate.join.items', () => {
+  it('reports every count of the store by name when collected', async () => {
+    const store = openStore();
+    registerJoinMetrics(store);
+    store.apply({
+      predictions: [prediction('m1'), prediction('m1')],
+      outcomes: [outcome('m2', 1)],
+    });
+    const points = await telemetry.collect('scoregate.join.items');
+    const byName = Object.fromEntries(points.map((p) => [p.attributes['count'], p.value]));
+    expect(byName).toMatchObject({
+      predictions: 1,
+      duplicate_predictions: 1,
+      outcomes: 1,
+      pending_predictions: 1,
+      pending_outcomes: 1,
+      labeled_examples: 0,
+    });
+    expect(Object.keys(byName)).toHaveLength(12);
     store.close();
   });
 });

@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { PredictionLoggedSchema } from '@scoregate/contracts';
-import { labeledExampleRow, type LabeledExampleRow } from './labeled-example.js';
+import { predictionRow, type LabeledExampleRow } from './labeled-example.js';
 import { LABELS_SCHEMA, prepareStatements } from './labeled-example-sql.js';
-import { predictionInput, type OutcomeInput, type PredictionInput } from './join-inputs.js';
+import type { OutcomeInput, PredictionInput } from './join-inputs.js';
 
 /** Counts of the join, exact across restarts (kept in the same transactions as the rows). */
 export interface JoinCounts {
@@ -90,6 +88,8 @@ export class LabeledExampleStore {
     // NORMAL in WAL mode: a committed transaction survives a killed process (only a power loss
     // can take the last ones back), at a fraction of FULL's fsyncs.
     this.db.exec('PRAGMA synchronous = NORMAL');
+    // The join's lookups hit random pages of growing indexes: 64 MiB of page cache keeps them.
+    this.db.exec('PRAGMA cache_size = -65536');
     this.db.exec(LABELS_SCHEMA);
     this.sql = prepareStatements(this.db);
   }
@@ -128,9 +128,8 @@ export class LabeledExampleStore {
   }
 
   /**
-   * Ends the wait of every prediction and outcome received more than the join window ago:
-   * unmatched ones are counted as expired; matched outcomes (kept so that a late duplicate is
-   * recognised) are removed.
+   * Ends the wait of every prediction and outcome received more than the join window ago,
+   * counting them as expired.
    */
   expire(): { predictions: number; outcomes: number } {
     const before = this.now() - this.joinWindowMs;
@@ -138,8 +137,7 @@ export class LabeledExampleStore {
     let outcomes = 0;
     this.transaction(() => {
       predictions = Number(this.sql.expirePredictions.run(before).changes);
-      outcomes = Number(this.sql.expireUnmatchedOutcomes.run(before).changes);
-      this.sql.forgetMatchedOutcomes.run(before);
+      outcomes = Number(this.sql.expireOutcomes.run(before).changes);
       if (predictions > 0) this.sql.addCounter.run('expired_predictions', predictions);
       if (outcomes > 0) this.sql.addCounter.run('expired_outcomes', outcomes);
     });
@@ -205,29 +203,27 @@ export class LabeledExampleStore {
   ): void {
     const { requestId, batchIndex } = prediction;
     const shadow = prediction.shadow ? 1 : 0;
-    if (
-      this.sql.hasExample.get(requestId, batchIndex, shadow) !== undefined ||
-      this.sql.hasPendingPrediction.get(requestId, batchIndex, shadow) !== undefined
-    ) {
+    const state = this.sql.predictionState.get(
+      requestId,
+      batchIndex,
+      shadow,
+    ) as unknown as PredictionState;
+    if (state.seen) {
       add('duplicate_predictions');
       result.duplicates++;
       return;
     }
     add(shadow ? 'shadow_predictions' : 'predictions');
     result.recorded++;
-    const outcome = this.sql.getOutcome.get(requestId, batchIndex) as OutcomeRow | undefined;
-    if (outcome === undefined) {
-      this.sql.insertPending.run(
-        requestId,
-        batchIndex,
-        shadow,
-        receivedAt,
-        toBinary(PredictionLoggedSchema, prediction.event),
-      );
+    const row = predictionColumns(prediction);
+    if (state.label === null) {
+      this.sql.insertPending.run(...row, receivedAt);
       return;
     }
-    this.insertExample(prediction, outcome, receivedAt, add);
-    if (!outcome.matched) this.sql.markMatched.run(requestId, batchIndex);
+    this.sql.insertExample.run(...row, state.label, state.observed_at_ms!, receivedAt);
+    add(shadow ? 'shadow_labeled_examples' : 'labeled_examples');
+    // Once joined, the outcome is found in labelled_examples (for a shadow prediction, a duplicate).
+    if (state.waiting) this.sql.deleteOutcome.run(requestId, batchIndex);
     result.joined++;
   }
 
@@ -238,9 +234,7 @@ export class LabeledExampleStore {
     add: (name: Counter, n?: number) => void,
   ): void {
     const { requestId, batchIndex } = outcome;
-    const known =
-      (this.sql.getOutcome.get(requestId, batchIndex) as OutcomeRow | undefined) ??
-      (this.sql.getExampleLabel.get(requestId, batchIndex) as { label: number } | undefined);
+    const known = this.sql.knownLabel.get(requestId, batchIndex) as { label: number } | undefined;
     if (known !== undefined) {
       if (known.label === outcome.label) {
         add('duplicate_outcomes');
@@ -253,73 +247,62 @@ export class LabeledExampleStore {
     }
     add('outcomes');
     result.recorded++;
-    const waiting = this.sql.pendingFor.all(requestId, batchIndex) as {
-      shadow: number;
-      event: Uint8Array;
-    }[];
+    const joined = this.sql.joinPending.all(
+      requestId,
+      batchIndex,
+      outcome.label,
+      outcome.observedAtMs,
+      receivedAt,
+    ) as { shadow: number }[];
+    for (const { shadow } of joined) add(shadow ? 'shadow_labeled_examples' : 'labeled_examples');
+    result.joined += joined.length;
+    if (joined.length > 0) {
+      this.sql.deletePending.run(requestId, batchIndex);
+      return;
+    }
     this.sql.insertOutcome.run(
       requestId,
       batchIndex,
       outcome.label,
       outcome.observedAtMs,
       receivedAt,
-      waiting.length > 0 ? 1 : 0,
       outcome.entityType,
       outcome.entityKey,
       outcome.scorer,
       outcome.source,
     );
-    const row: OutcomeRow = {
-      label: outcome.label,
-      observed_at_ms: outcome.observedAtMs,
-      matched: 1,
-    };
-    for (const pending of waiting) {
-      const event = fromBinary(PredictionLoggedSchema, pending.event);
-      this.insertExample(predictionInput(event), row, receivedAt, add);
-      this.sql.deletePending.run(requestId, batchIndex, pending.shadow);
-      result.joined++;
-    }
-  }
-
-  private insertExample(
-    prediction: PredictionInput,
-    outcome: OutcomeRow,
-    joinedAt: number,
-    add: (name: Counter, n?: number) => void,
-  ): void {
-    const row = labeledExampleRow(prediction, {
-      label: outcome.label,
-      observedAtMs: Number(outcome.observed_at_ms),
-      joinedAtMs: joinedAt,
-    });
-    this.sql.insertExample.run(
-      row.request_id,
-      row.batch_index,
-      row.shadow,
-      row.model,
-      row.version,
-      row.scorer,
-      row.entity_type,
-      row.entity_key,
-      row.features,
-      row.outputs,
-      row.score,
-      row.degraded,
-      row.reasons,
-      row.label,
-      row.predicted_at_ms,
-      row.observed_at_ms,
-      row.joined_at_ms,
-      row.trace_id,
-      row.tenant,
-    );
-    add(row.shadow ? 'shadow_labeled_examples' : 'labeled_examples');
   }
 }
 
-interface OutcomeRow {
-  label: number;
-  observed_at_ms: number | bigint;
-  matched: number;
+/** What the store knows about a prediction's item. */
+interface PredictionState {
+  seen: number;
+  label: number | null;
+  observed_at_ms: number | null;
+  /** 1 when the outcome waits in pending_outcomes (0 when it was joined already). */
+  waiting: number;
+}
+
+/** The prediction's columns in PREDICTION_COLUMNS order. */
+function predictionColumns(prediction: PredictionInput): (string | number)[] {
+  const r = predictionRow(prediction);
+  return [
+    r.request_id,
+    r.batch_index,
+    r.shadow,
+    r.model,
+    r.version,
+    r.scorer,
+    r.entity_type,
+    r.entity_key,
+    r.features,
+    r.feature_flags,
+    r.outputs,
+    r.score,
+    r.degraded,
+    r.reasons,
+    r.predicted_at_ms,
+    r.trace_id,
+    r.tenant,
+  ];
 }

@@ -19,8 +19,16 @@ export interface LabeledExampleRow {
   /** The request's first entity key. */
   entity_type: string;
   entity_key: string;
-  /** JSON: `[{"ref", "value", "missing", "stale", "defaulted"}]` in the model's input order. */
+  /**
+   * JSON object: feature ref → the value the model used (number, string or boolean; null when
+   * missing and no default applied), in the model's input order.
+   */
   features: string;
+  /**
+   * JSON object: feature ref → its flags (`missing`, `stale`, `defaulted`), only for the features
+   * that have one; `{}` when every value was found fresh.
+   */
+  feature_flags: string;
   /** JSON: `[{"name", "values"}]`, every output of the model. */
   outputs: string;
   score: number;
@@ -54,10 +62,10 @@ export function featureValueJson(
   }
 }
 
-export function labeledExampleRow(
-  prediction: PredictionInput,
-  outcome: { label: number; observedAtMs: number; joinedAtMs: number },
-): LabeledExampleRow {
+/** The prediction's part of a labelled example (everything but the outcome). */
+export type PredictionRow = Omit<LabeledExampleRow, 'label' | 'observed_at_ms' | 'joined_at_ms'>;
+
+export function predictionRow(prediction: PredictionInput): PredictionRow {
   const event = prediction.event;
   const entity = event.entityKeys[0];
   return {
@@ -70,14 +78,9 @@ export function labeledExampleRow(
     entity_type: entity?.entityType ?? '',
     entity_key: entity?.key ?? '',
     features: JSON.stringify(
-      event.features.map((f) => ({
-        ref: f.ref,
-        value: featureValueJson(f.value),
-        missing: f.missing,
-        stale: f.stale,
-        defaulted: f.defaulted,
-      })),
+      Object.fromEntries(event.features.map((f) => [f.ref, featureValueJson(f.value)])),
     ),
+    feature_flags: JSON.stringify(Object.fromEntries(flagsOf(event))),
     outputs: JSON.stringify(event.outputs.map((o) => ({ name: o.name, values: o.values }))),
     score: event.score,
     degraded: event.degraded ? 1 : 0,
@@ -86,11 +89,21 @@ export function labeledExampleRow(
         (DegradationReason[r] ?? String(r)).replace(/^DEGRADATION_REASON_/, ''),
       ),
     ),
-    label: outcome.label,
     predicted_at_ms: event.loggedAt === undefined ? 0 : timestampMs(event.loggedAt),
-    observed_at_ms: outcome.observedAtMs,
-    joined_at_ms: outcome.joinedAtMs,
     trace_id: event.traceId,
     tenant: event.tenant,
   };
+}
+
+function flagsOf(event: PredictionInput['event']): [string, string[]][] {
+  const flagged: [string, string[]][] = [];
+  for (const f of event.features) {
+    if (!f.missing && !f.stale && !f.defaulted) continue;
+    const flags: string[] = [];
+    if (f.missing) flags.push('missing');
+    if (f.stale) flags.push('stale');
+    if (f.defaulted) flags.push('defaulted');
+    flagged.push([f.ref, flags]);
+  }
+  return flagged;
 }

@@ -6,6 +6,7 @@ import {
   type MessageConsumer,
 } from '@scoregate/messaging';
 import type { Logger } from '@scoregate/telemetry';
+import { registerJoinMetrics } from './join-metrics.js';
 import { createJoinIngestor } from './join-ingestor.js';
 import { LabeledExampleStore } from './labeled-example-store.js';
 import { outcomeClockCheck, outcomeClockSkewGuard } from './outcome-clock.js';
@@ -73,6 +74,7 @@ export async function startOutcomeLoop(
     throw error;
   }
   sources.push('RecordOutcomes');
+  registerJoinMetrics(store);
   const expire = () => expireWaits(store, logger);
   expire();
   const timer = setInterval(expire, EXPIRY_INTERVAL_MS);
