@@ -30,11 +30,16 @@ export async function startFuzzStack(): Promise<FuzzStack> {
     REGISTRY_DATA_DIR: join(dir, 'registry'),
   };
   const scoring = { SCORING_CACHE_DIR: join(dir, 'scoring-cache') };
+  const retrain = { RETRAIN_DATA_DIR: join(dir, 'retrain') };
   const stack = await startStack({
     root: repoRoot,
     ports,
     env: { LOG_LEVEL: 'error' },
-    serviceEnv: { 'registry-service': registry, 'scoring-service': scoring },
+    serviceEnv: {
+      'registry-service': registry,
+      'scoring-service': scoring,
+      'retrain-service': retrain,
+    },
     readyTimeoutMs: 90_000,
   });
   return {

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import {
+  GetJoinStatusRequestSchema,
+  RecordOutcomesRequestSchema,
   ListPoliciesRequestSchema,
   ListRunsRequestSchema,
   GetRunRequestSchema,
@@ -12,8 +14,10 @@ import {
   hostileDuration,
   hostileInt32,
   hostileString,
+  hostileTimestamp,
   maybe,
   nameFrom,
+  repeated,
 } from '../hostile-values.js';
 
 const models = ['truck-roll-gbt', 'truck-roll-logreg', 'no-such-model'];
@@ -66,4 +70,33 @@ export const retrainInputs = {
     }),
   ),
   ListPolicies: singleMessageInputs(ListPoliciesRequestSchema, fc.constant({})),
+  RecordOutcomes: singleMessageInputs(
+    RecordOutcomesRequestSchema,
+    fc.record({
+      outcomes: repeated(
+        fc.record(
+          {
+            // A small pool of ids, so that retries, duplicates and conflicting labels happen.
+            requestId: fc.oneof(
+              { weight: 4, arbitrary: fc.integer({ min: 0, max: 300 }).map((n) => `fuzz-${n}`) },
+              { weight: 1, arbitrary: hostileString },
+            ),
+            batchIndex: fc.nat({ max: 3 }),
+            label: fc.oneof(
+              { weight: 4, arbitrary: fc.constantFrom(0, 1) },
+              { weight: 1, arbitrary: hostileDouble },
+            ),
+            observedAt: maybe(hostileTimestamp),
+            entityKey: maybe(fc.record({ entityType: nameFrom(['site']), key: hostileString })),
+            scorer: hostileString,
+            source: nameFrom(['labels', 'billing']),
+          },
+          { requiredKeys: [] },
+        ),
+        5,
+        { count: 10_001, item: fc.constant({ requestId: 'x', label: 1 }) },
+      ),
+    }),
+  ),
+  GetJoinStatus: singleMessageInputs(GetJoinStatusRequestSchema, fc.constant({})),
 };
