@@ -43,6 +43,7 @@ export function startBenchStack(
         ...own('scoring-service'),
         SCORING_CACHE_DIR: join(dir, 'scoring-cache'),
       },
+      'retrain-service': { ...own('retrain-service'), RETRAIN_DATA_DIR: join(dir, 'retrain') },
       gateway: {
         GATEWAY_PREDICTION_FILE: join(dir, 'predictions.jsonl'),
         ...own('gateway'),

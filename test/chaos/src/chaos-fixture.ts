@@ -75,6 +75,7 @@ export async function startChaosStack(
         REGISTRY_DATA_DIR: join(dir, 'registry'),
       },
       'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
+      'retrain-service': { RETRAIN_DATA_DIR: join(dir, 'retrain') },
       ...(extra.gatewayEnv ? { gateway: extra.gatewayEnv } : {}),
     },
     ...(extra.onOutput ? { onOutput: extra.onOutput } : {}),

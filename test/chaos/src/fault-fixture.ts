@@ -36,6 +36,10 @@ export async function startFaultStack(
         SCORING_CACHE_DIR: join(dir, 'scoring-cache'),
         ...serviceEnv['scoring-service'],
       },
+      'retrain-service': {
+        RETRAIN_DATA_DIR: join(dir, 'retrain'),
+        ...serviceEnv['retrain-service'],
+      },
     },
     onOutput: (service, line) => {
       if (output.length < 2_000) output.push(`[${service}] ${line}`);

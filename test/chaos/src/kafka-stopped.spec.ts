@@ -147,6 +147,7 @@ beforeAll(async () => {
           REGISTRY_DATA_DIR: join(dir, 'registry'),
         },
         'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
+        'retrain-service': { RETRAIN_DATA_DIR: join(dir, 'retrain') },
       },
       readyTimeoutMs: 90_000,
     }),

@@ -48,6 +48,7 @@ beforeAll(async () => {
         REGISTRY_DATA_DIR: join(dir, 'registry'),
       },
       'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
+      'retrain-service': { RETRAIN_DATA_DIR: join(dir, 'retrain') },
       // The public port serves TLS too: the stack's readiness check must speak TLS to it.
       gateway: {
         GATEWAY_PREDICTION_FILE: join(dir, 'predictions.jsonl'),

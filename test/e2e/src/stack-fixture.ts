@@ -38,6 +38,7 @@ export async function startE2eStack(): Promise<E2eStack> {
         REGISTRY_DATA_DIR: join(dir, 'registry'),
       },
       'scoring-service': { SCORING_CACHE_DIR: join(dir, 'scoring-cache') },
+      'retrain-service': { RETRAIN_DATA_DIR: join(dir, 'retrain') },
       gateway: { GATEWAY_PREDICTION_FILE: predictionsFile, GATEWAY_PREDICTION_LINGER_MS: '10' },
     },
     onOutput: (service, line) => output.push(`[${service}] ${line}`),
