@@ -156,6 +156,9 @@ async function joinInService(): Promise<{
       RETRAIN_CONSUMER_GROUP: `bench-join-${run}`,
       OTEL_TRACES_EXPORTER: 'none',
       LOG_LEVEL: 'warn',
+      ...(process.env['RETRAIN_CONSUMER_BATCH']
+        ? { RETRAIN_CONSUMER_BATCH: process.env['RETRAIN_CONSUMER_BATCH'] }
+        : {}),
     },
   });
   const client = createRpcClient(RetrainService, { address: `127.0.0.1:${port}` });

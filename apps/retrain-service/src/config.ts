@@ -18,6 +18,8 @@ export const retrainServiceConfig = {
   RETRAIN_PREDICTION_TOPIC: env.string('scoregate.predictions.v1'),
   RETRAIN_OUTCOME_TOPIC: env.string('scoregate.outcomes.v1'),
   RETRAIN_CONSUMER_GROUP: env.string('scoregate-retrain'),
+  /** Records per join transaction (and per offset commit). */
+  RETRAIN_CONSUMER_BATCH: env.positiveInt(1000),
   /** How long the group waits for a silent member (a killed process) before reassigning, ms. */
   RETRAIN_KAFKA_SESSION_TIMEOUT_MS: env.positiveInt(30_000),
   /**

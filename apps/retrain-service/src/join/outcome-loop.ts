@@ -124,6 +124,7 @@ async function consumeJoinTopics(
       groupId: config.RETRAIN_CONSUMER_GROUP,
       topics: [config.RETRAIN_PREDICTION_TOPIC, config.RETRAIN_OUTCOME_TOPIC],
       sessionTimeoutMs: config.RETRAIN_KAFKA_SESSION_TIMEOUT_MS,
+      maxBatchMessages: config.RETRAIN_CONSUMER_BATCH,
       handleBatch: createJoinIngestor({
         store,
         predictionTopic: config.RETRAIN_PREDICTION_TOPIC,
